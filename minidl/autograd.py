@@ -1,0 +1,339 @@
+"""Autograd machinery: ``Function`` (one op's forward + backward), grad mode, anomaly mode,
+and the backward engine.
+
+How a graph is built (define-by-run)
+------------------------------------
+Calling an op, e.g. ``y = x * w``, runs ``Mul.apply(x, w)``:
+
+1. ``Mul().forward(x.data, w.data)`` computes the output *array* and saves, on the
+   ``Function`` object, only what backward will need (here both inputs).
+2. If grad mode is on and some input requires grad, the output tensor remembers the
+   ``Function`` as its ``creator`` and the ``Function`` remembers its input tensors.
+
+The graph is therefore a DAG of ``Function`` nodes pointing *backwards* to their inputs.
+Nothing points forward, so there are no reference cycles: dropping the loss frees the graph
+at once (no garbage collector needed).
+
+How backward runs
+-----------------
+``loss.backward()`` sorts the ``Function`` nodes reachable from ``loss`` in topological
+order with an iterative depth-first search (no recursion, so a 10,000-op chain is fine),
+then visits them from the loss back to the leaves. Each node receives the *sum* of the
+gradients of all its consumers (a tensor used twice gets both contributions), calls its
+``backward`` to get one gradient per input, and passes them on. Leaves add their gradient
+to ``.grad``. Intermediate gradients are dropped as soon as they are used, and, unless
+``retain_graph=True``, each node releases what it saved so the memory is freed.
+
+Saved tensors are protected by *version counters*: every in-place change of a tensor bumps
+its counter; a node remembers the versions of the tensors whose arrays it saved and refuses
+to run backward if one has changed, because its gradient would silently be wrong.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import traceback
+from typing import TYPE_CHECKING, Any, Iterator
+
+from . import backend
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+# --------------------------------------------------------------------------- grad mode
+
+
+class _Modes:
+    """The only autograd-wide switches: grad mode and anomaly mode."""
+
+    grad_enabled = True
+    anomaly = False
+
+
+_modes = _Modes()
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside ``md.no_grad()``."""
+    return _modes.grad_enabled
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Context manager and decorator that sets grad mode, restoring the old one on exit."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(_modes.grad_enabled)
+        _modes.grad_enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        _modes.grad_enabled = self._previous.pop()
+
+
+def no_grad() -> _GradMode:
+    """Turn graph recording off: ``with md.no_grad(): ...`` or ``@md.no_grad()``.
+
+    Inside it ops compute values only; outputs have ``requires_grad=False``. Use it for
+    evaluation and for updating parameters in place.
+    """
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Turn graph recording back on inside a ``no_grad`` block."""
+    return _GradMode(True)
+
+
+def set_grad_enabled(enabled: bool) -> _GradMode:
+    """``with md.set_grad_enabled(is_training): ...``"""
+    return _GradMode(bool(enabled))
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Check every op's forward output and every backward gradient for NaN/Inf.
+
+    The first op that produces one raises ``FloatingPointError`` naming the op, the input
+    shapes, and the line of *your* code that called it. Slow: use it to debug, not to train.
+    """
+    previous = _modes.anomaly
+    _modes.anomaly = True
+    try:
+        yield
+    finally:
+        _modes.anomaly = previous
+
+
+def _user_frame(stack: list[traceback.FrameSummary]) -> str:
+    """The innermost frame outside minidl's own source: where the user called the op."""
+    for frame in reversed(stack):
+        if "/minidl/" not in frame.filename.replace("\\", "/"):
+            return f"{frame.filename}:{frame.lineno} ({frame.line})"
+    return "<unknown>"
+
+
+def _check_finite(fn: "Function", array: Any, what: str) -> None:
+    xp = backend.array_module(array)
+    if not bool(xp.isfinite(array).all()):
+        kind = "NaN" if bool(xp.isnan(array).any()) else "Inf"
+        where = f"; the op was called at {fn._trace}" if fn._trace else ""
+        raise FloatingPointError(
+            f"detect_anomaly: {fn.name} produced {kind} in its {what} "
+            f"(input shapes {fn._input_shapes()}){where}"
+        )
+
+
+# --------------------------------------------------------------------------- Function
+
+
+class VersionCounter:
+    """Counts in-place changes of a tensor's array; views share their base's counter."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+class Function:
+    """One differentiable operation: ``forward`` on arrays, ``backward`` on arrays.
+
+    Subclasses write:
+
+    * ``forward(self, *arrays, **options) -> array`` computing the output and storing what
+      backward needs with ``self.save(...)`` (and plain attributes for shapes or options);
+    * ``backward(self, grad) -> tuple`` returning one gradient array per input, each of the
+      input's shape (``None`` for an input that needs no gradient).
+
+    ``self.needs_input_grad[i]`` says whether input ``i`` wants a gradient, so backward can
+    skip work. Backward must never modify ``grad`` in place: it may be shared.
+    """
+
+    __slots__ = ("inputs", "saved", "needs_input_grad", "_versions", "_retained", "_trace", "__weakref__")
+
+    #: True for ops whose output is a view of their (first) input's memory (reshape,
+    #: transpose, basic indexing ...): the output shares the input's version counter.
+    returns_view = False
+
+    def save(self, *arrays: Any) -> None:
+        """Keep ``arrays`` for backward (they are watched for in-place changes)."""
+        self.saved = arrays
+
+    def forward(self, *arrays: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad: Any) -> tuple:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def _input_shapes(self) -> str:
+        if self.inputs is None:
+            return "(released)"
+        return ", ".join(str(t.shape) for t in self.inputs)
+
+    @classmethod
+    def apply(cls, *inputs: "Tensor", **options: Any) -> "Tensor":
+        """Run the op on tensors and, in grad mode, record it in the graph."""
+        fn = cls()
+        fn.saved = ()
+        out_data = fn.forward(*[t.data for t in inputs], **options)
+        record = _modes.grad_enabled and any(t.requires_grad for t in inputs)
+        out = _make_tensor(out_data, record, fn if record else None)
+        if cls.returns_view:
+            out._version = inputs[0]._version
+        if record:
+            fn.inputs = inputs
+            fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            fn._retained = None
+            fn._versions = _watch(fn.saved, inputs, out) if fn.saved else ()
+            fn._trace = None
+        if _modes.anomaly:
+            fn.inputs = inputs
+            fn._trace = _user_frame(traceback.extract_stack(limit=16))
+            if backend.is_float_dtype(out_data.dtype):
+                _check_finite(fn, out_data, "forward output")
+            if not record:
+                fn.inputs = None
+        return out
+
+
+def _watch(saved: tuple, inputs: tuple, out: "Tensor") -> tuple:
+    """(counter, version) for every input/output tensor whose array ``saved`` holds."""
+    watched = []
+    for t in (*inputs, out):
+        data = t.data
+        for a in saved:
+            if a is data:
+                watched.append((t._version, t._version.value))
+                break
+    return tuple(watched)
+
+
+# --------------------------------------------------------------------------- backward engine
+
+
+def unbroadcast(grad: Any, shape: tuple) -> Any:
+    """Sum ``grad`` down to ``shape``: the gradient of broadcasting ``shape`` to ``grad.shape``.
+
+    Broadcasting copies a value along new leading axes and along axes of size 1, so the
+    gradient of that value is the *sum* of the gradients of all its copies.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _topological_order(root: Function) -> list[Function]:
+    """Functions reachable from ``root``, every one after all the functions it feeds.
+
+    Iterative depth-first post-order: a node is appended only after all its inputs'
+    creators, so reversing the list visits each node after all of its consumers.
+    """
+    order: list[Function] = []
+    visited: set[int] = set()
+    stack: list[tuple[Function, bool]] = [(root, False)]
+    while stack:
+        fn, expanded = stack.pop()
+        if expanded:
+            order.append(fn)
+            continue
+        if id(fn) in visited:
+            continue
+        visited.add(id(fn))
+        stack.append((fn, True))
+        if fn.inputs is None:
+            continue  # released: reported by run_backward
+        for t in fn.inputs:
+            creator = t._creator
+            if creator is not None and id(creator) not in visited:
+                stack.append((creator, False))
+    return order
+
+
+def _released_error(fn: Function) -> RuntimeError:
+    return RuntimeError(
+        f"backward through {fn.name} a second time: its saved values were freed after the "
+        "first backward. Call the first .backward(retain_graph=True) if you need to "
+        "backpropagate through the same graph again."
+    )
+
+
+def _owned(grad: Any, handed_out: set[int]) -> Any:
+    """``grad`` itself, or a copy when it is a read-only/shared view or already some leaf's."""
+    if grad.base is not None or not grad.flags.writeable or id(grad) in handed_out:
+        grad = grad.copy()
+    handed_out.add(id(grad))
+    return grad
+
+
+def run_backward(root: "Tensor", grad: Any, retain_graph: bool) -> None:
+    """Backpropagate ``grad`` (the gradient of some scalar w.r.t. ``root``) to the leaves."""
+    handed_out: set[int] = {id(grad)}
+    if root._creator is None:  # a leaf: d(root)/d(root) = 1
+        _accumulate(root, grad, handed_out)
+        return
+    order = _topological_order(root._creator)
+    grads: dict[int, Any] = {id(root._creator): grad}
+    anomaly = _modes.anomaly
+    for fn in reversed(order):
+        g_out = grads.pop(id(fn), None)
+        if g_out is None:
+            continue  # no gradient flows here (e.g. all consumers were non-differentiable)
+        if fn.inputs is None:
+            raise _released_error(fn)
+        for counter, version in fn._versions:
+            if counter.value != version:
+                raise RuntimeError(
+                    f"a tensor saved by {fn.name} for backward was modified in place after it "
+                    f"was used (its version went {version} -> {counter.value}; input shapes "
+                    f"{fn._input_shapes()}). Modify a .clone() instead, or change it before "
+                    "using it."
+                )
+        if fn._retained is not None:
+            kept = fn._retained()
+            if kept is not None:
+                kept.grad = g_out if kept.grad is None else kept.grad + g_out
+        in_grads = fn.backward(g_out)
+        for t, g in zip(fn.inputs, in_grads):
+            if g is None or not t.requires_grad:
+                continue
+            if anomaly:
+                _check_finite(fn, g, "backward (gradient of an input)")
+            creator = t._creator
+            if creator is None:
+                _accumulate(t, g, handed_out)
+            else:
+                key = id(creator)
+                previous = grads.get(key)
+                grads[key] = g if previous is None else previous + g
+        if not retain_graph:
+            fn.inputs = None
+            fn.saved = ()
+
+
+def _accumulate(leaf: "Tensor", g: Any, handed_out: set[int]) -> None:
+    """Add ``g`` to ``leaf.grad`` (gradients accumulate on leaves across backward calls)."""
+    if g.dtype != leaf.data.dtype:
+        g = g.astype(leaf.data.dtype)
+    if leaf.grad is None:
+        leaf.grad = _owned(g, handed_out)
+    else:
+        leaf.grad = leaf.grad + g
+
+
+def _make_tensor(data: Any, requires_grad: bool, creator: Function | None) -> "Tensor":
+    """Build an op's output tensor (bound to ``Tensor._make`` when tensor.py is imported)."""
+    raise RuntimeError("minidl.tensor has not been imported")

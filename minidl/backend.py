@@ -1,0 +1,252 @@
+"""The array backend: the only module in minidl that imports NumPy or CuPy.
+
+Everything else asks this module for an *array module* (``xp``): ``numpy`` on the CPU,
+``cupy`` on an NVIDIA GPU. The two share an API, so an op written as ``xp.exp(x)`` runs on
+either. Which one new tensors are created on is the *backend*:
+
+    md.set_backend("cupy")       # new tensors live on the GPU
+    MINIDL_BACKEND=cupy python train.py
+
+An existing array always says for itself where it lives: ``array_module(a)`` and
+``device_of(a)`` look at the array, never at the global setting, so a NumPy tensor keeps
+working after the backend switches.
+
+Random numbers come from one seeded generator per backend (``manual_seed`` seeds both), so
+a seeded script gives the same numbers every run.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "np", "xp", "set_backend", "get_backend", "cupy_available", "array_module",
+    "device_of", "to_device", "manual_seed", "rng", "float32", "float64", "int64",
+    "bool_", "is_float_dtype", "as_dtype", "scatter_add",
+]
+
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+float16 = np.dtype("float16")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+bool_ = np.dtype("bool")
+
+_cupy: ModuleType | None = None
+_cupy_error: str | None = None
+_cupy_checked = False
+
+
+def _load_cupy() -> ModuleType | None:
+    """Import CuPy once, and only when it is asked for (importing it is slow)."""
+    global _cupy, _cupy_error, _cupy_checked
+    if not _cupy_checked:
+        _cupy_checked = True
+        try:
+            import cupy  # noqa: PLC0415  (optional dependency, imported lazily)
+
+            cupy.cuda.runtime.getDeviceCount()
+            _cupy = cupy
+        except Exception as exc:  # ImportError, or CUDA present but no device/driver
+            _cupy_error = f"{type(exc).__name__}: {exc}"
+    return _cupy
+
+
+def cupy_available() -> bool:
+    """True when CuPy imports and sees at least one GPU."""
+    return _load_cupy() is not None
+
+
+def cupy_unavailable_reason() -> str:
+    """Why the CuPy backend cannot be used ('' when it can)."""
+    _load_cupy()
+    return "" if _cupy is not None else (_cupy_error or "cupy is not installed")
+
+
+# --------------------------------------------------------------------------- backend choice
+
+_BACKENDS = ("numpy", "cupy")
+_backend = "numpy"
+xp: ModuleType = np  # the array module new tensors are created with
+
+
+def set_backend(name: str) -> None:
+    """Choose where new tensors are created: ``"numpy"`` (CPU) or ``"cupy"`` (GPU)."""
+    global _backend, xp
+    if name not in _BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; expected one of {_BACKENDS}")
+    if name == "cupy":
+        cp = _load_cupy()
+        if cp is None:
+            raise RuntimeError(
+                "the cupy backend is not available "
+                f"({cupy_unavailable_reason()}); install minidl[gpu] on a machine with an NVIDIA GPU"
+            )
+        xp = cp
+    else:
+        xp = np
+    _backend = name
+
+
+def get_backend() -> str:
+    """The current backend's name, ``"numpy"`` or ``"cupy"``."""
+    return _backend
+
+
+# --------------------------------------------------------------------------- arrays and devices
+
+
+def array_module(a: Any) -> ModuleType:
+    """``numpy`` or ``cupy``: the module that owns array ``a``."""
+    if type(a) is np.ndarray or _cupy is None:
+        return np
+    return _cupy.get_array_module(a)
+
+
+def is_backend_array(a: Any) -> bool:
+    """True for a NumPy array or (when CuPy is loaded) a CuPy array."""
+    if isinstance(a, np.ndarray):
+        return True
+    return _cupy is not None and isinstance(a, _cupy.ndarray)
+
+
+def device_of(a: Any) -> str:
+    """``"cpu"`` for a NumPy array, ``"cuda:N"`` for a CuPy array on GPU N."""
+    if type(a) is np.ndarray or not is_backend_array(a):
+        return "cpu"
+    return f"cuda:{a.device.id}"
+
+
+def normalize_device(device: str) -> str:
+    """Turn ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"gpu"`` into ``"cpu"`` / ``"cuda:N"``."""
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a string like 'cpu' or 'cuda', got {type(device).__name__}")
+    d = device.strip().lower()
+    if d == "cpu":
+        return "cpu"
+    if d in ("cuda", "gpu"):
+        return "cuda:0"
+    if d.startswith("cuda:") and d[5:].isdigit():
+        return d
+    raise ValueError(f"unknown device {device!r}; expected 'cpu', 'cuda' or 'cuda:N'")
+
+
+def to_device(a: Any, device: str) -> Any:
+    """Return array ``a`` on ``device`` (the same object when it is already there)."""
+    device = normalize_device(device)
+    if device == device_of(a):
+        return a
+    if device == "cpu":
+        return a.get()  # cupy -> numpy
+    cp = _load_cupy()
+    if cp is None:
+        raise RuntimeError(f"cannot move an array to {device}: {cupy_unavailable_reason()}")
+    with cp.cuda.Device(int(device.split(":")[1])):
+        return cp.asarray(a)
+
+
+def default_module() -> ModuleType:
+    """The array module of the current backend (where new arrays are made)."""
+    return xp
+
+
+def module_for_device(device: str | None) -> ModuleType:
+    """The array module for ``device``; the current backend's when ``device`` is None."""
+    if device is None:
+        return xp
+    if normalize_device(device) == "cpu":
+        return np
+    cp = _load_cupy()
+    if cp is None:
+        raise RuntimeError(f"device {device!r} is not available: {cupy_unavailable_reason()}")
+    return cp
+
+
+# --------------------------------------------------------------------------- dtypes
+
+
+def as_dtype(dtype: Any) -> np.dtype:
+    """Normalize ``md.float32``, ``"float32"``, ``np.float32`` ... to a NumPy dtype object."""
+    try:
+        return np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"not a dtype: {dtype!r}") from exc
+
+
+def is_float_dtype(dtype: np.dtype) -> bool:
+    """True for floating-point dtypes (the only ones that can carry gradients)."""
+    return dtype.kind == "f"
+
+
+def result_type(*dtypes: np.dtype) -> np.dtype:
+    """NumPy's promotion of array dtypes (float32 with float64 gives float64)."""
+    return np.result_type(*dtypes)
+
+
+# --------------------------------------------------------------------------- random numbers
+
+_seed: int | None = None  # None until md.manual_seed is called: fresh entropy each run
+_np_rng = np.random.default_rng()
+_cp_rng: Any = None
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the random generators of every backend, as ``torch.manual_seed`` does."""
+    global _np_rng, _cp_rng, _seed
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    _seed = int(seed)
+    _np_rng = np.random.default_rng(_seed)
+    _cp_rng = None  # re-created from _seed on first use on the GPU
+
+
+def rng(module: ModuleType | None = None) -> Any:
+    """The seeded generator (``numpy.random.Generator``-like) of ``module`` (default: backend)."""
+    global _cp_rng
+    module = module or xp
+    if module is np:
+        return _np_rng
+    if _cp_rng is None:
+        _cp_rng = module.random.default_rng(_seed)
+    return _cp_rng
+
+
+# --------------------------------------------------------------------------- helpers for ops
+
+
+def scatter_add(target: Any, index: Any, values: Any) -> None:
+    """``target[index] += values`` in place, *accumulating* over repeated indices.
+
+    Plain ``target[index] += values`` keeps only one contribution per repeated index; the
+    gradient of ``x[[0, 0]]`` must count both.
+    """
+    module = array_module(target)
+    if module is np:
+        np.add.at(target, index, values)
+    else:  # CuPy
+        import cupyx  # noqa: PLC0415
+
+        cupyx.scatter_add(target, index, values)
+
+
+def array_repr(a: Any, prefix: str = "") -> str:
+    """NumPy's printout of ``a`` (for ``Tensor.__repr__``)."""
+    return np.array2string(to_numpy(a), separator=", ", prefix=prefix)
+
+
+def to_numpy(a: Any) -> np.ndarray:
+    """A NumPy array holding ``a`` (copied from the GPU when ``a`` is a CuPy array)."""
+    if isinstance(a, np.ndarray):
+        return a
+    if is_backend_array(a):
+        return a.get()
+    return np.asarray(a)
+
+
+_env_backend = os.environ.get("MINIDL_BACKEND", "").strip().lower()
+if _env_backend:
+    set_backend(_env_backend)

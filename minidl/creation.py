@@ -1,0 +1,102 @@
+"""Tensor factories: ``md.zeros``, ``md.randn``, ``md.arange`` ... (PyTorch's names).
+
+Shapes may be given as ``zeros(2, 3)`` or ``zeros((2, 3))``. Floating-point factories
+default to float32; ``dtype=`` changes it. New tensors are made on the current backend
+(``md.set_backend``) unless ``device=`` says otherwise. Random ones use the seeded
+generator (``md.manual_seed``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import backend
+from .tensor import Tensor, shape_args
+
+
+def _make(array: Any, requires_grad: bool) -> Tensor:
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def _float(dtype: Any) -> Any:
+    return backend.float32 if dtype is None else backend.as_dtype(dtype)
+
+
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False, device: str | None = None) -> Tensor:
+    """A tensor of zeros."""
+    xp = backend.module_for_device(device)
+    return _make(xp.zeros(shape_args(shape), dtype=_float(dtype)), requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False, device: str | None = None) -> Tensor:
+    """A tensor of ones."""
+    xp = backend.module_for_device(device)
+    return _make(xp.ones(shape_args(shape), dtype=_float(dtype)), requires_grad)
+
+
+def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False, device: str | None = None) -> Tensor:
+    """A tensor filled with ``fill_value``."""
+    xp = backend.module_for_device(device)
+    return _make(xp.full(shape_args((shape,)), fill_value, dtype=_float(dtype)), requires_grad)
+
+
+def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with ``t``'s shape, dtype and device."""
+    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=t.device)
+
+
+def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones with ``t``'s shape, dtype and device."""
+    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=t.device)
+
+
+def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
+           requires_grad: bool = False, device: str | None = None) -> Tensor:
+    """``start, start + step, ...`` up to (excluding) ``stop``; int64 for ints, else float32."""
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        all_ints = all(isinstance(v, int) for v in (start, stop, step))
+        dtype = backend.int64 if all_ints else backend.float32
+    xp = backend.module_for_device(device)
+    return _make(xp.arange(start, stop, step, dtype=backend.as_dtype(dtype)), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None,
+             requires_grad: bool = False, device: str | None = None) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    xp = backend.module_for_device(device)
+    return _make(xp.linspace(start, end, int(steps), dtype=_float(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False,
+        device: str | None = None) -> Tensor:
+    """The n x m identity matrix."""
+    xp = backend.module_for_device(device)
+    return _make(xp.eye(n, m, dtype=_float(dtype)), requires_grad)
+
+
+def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False, device: str | None = None) -> Tensor:
+    """Uniform samples from [0, 1)."""
+    xp = backend.module_for_device(device)
+    dtype = _float(dtype)
+    return _make(backend.rng(xp).random(shape_args(shape), dtype=dtype), requires_grad)
+
+
+def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False, device: str | None = None) -> Tensor:
+    """Standard normal samples N(0, 1)."""
+    xp = backend.module_for_device(device)
+    dtype = _float(dtype)
+    return _make(backend.rng(xp).standard_normal(shape_args(shape), dtype=dtype), requires_grad)
+
+
+def randint(low: int, high: int, shape: Any, device: str | None = None) -> Tensor:
+    """Integers from [low, high), int64."""
+    xp = backend.module_for_device(device)
+    return _make(backend.rng(xp).integers(low, high, size=shape_args((shape,)), dtype=backend.int64), False)
+
+
+def randperm(n: int, device: str | None = None) -> Tensor:
+    """A random permutation of 0..n-1, int64."""
+    xp = backend.module_for_device(device)
+    return _make(backend.rng(xp).permutation(n).astype(backend.int64), False)

@@ -1,0 +1,136 @@
+"""Arithmetic: + - * / ** negation and matrix multiplication.
+
+Binary ops broadcast like NumPy. Broadcasting copies an input along some axes, so its
+gradient is the upstream gradient *summed* over those axes: ``unbroadcast`` does that, in
+one place, for every op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend
+from ..autograd import Function, unbroadcast
+
+
+class Add(Function):
+    """z = a + b;  dz/da = 1, dz/db = 1."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.shapes = (a.shape, b.shape)
+        return a + b
+
+    def backward(self, gz: Any) -> tuple:
+        sa, sb = self.shapes
+        return unbroadcast(gz, sa), unbroadcast(gz, sb)
+
+    __slots__ = ("shapes",)
+
+
+class Sub(Function):
+    """z = a - b;  dz/da = 1, dz/db = -1."""
+
+    __slots__ = ("shapes",)
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.shapes = (a.shape, b.shape)
+        return a - b
+
+    def backward(self, gz: Any) -> tuple:
+        sa, sb = self.shapes
+        gb = unbroadcast(-gz, sb) if self.needs_input_grad[1] else None
+        return unbroadcast(gz, sa), gb
+
+
+class Mul(Function):
+    """z = a * b;  dz/da = b, dz/db = a."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.save(a, b)
+        return a * b
+
+    def backward(self, gz: Any) -> tuple:
+        a, b = self.saved
+        ga = unbroadcast(gz * b, a.shape) if self.needs_input_grad[0] else None
+        gb = unbroadcast(gz * a, b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    """z = a / b;  dz/da = 1 / b, dz/db = -a / b^2."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.save(a, b)
+        return a / b
+
+    def backward(self, gz: Any) -> tuple:
+        a, b = self.saved
+        ga = unbroadcast(gz / b, a.shape) if self.needs_input_grad[0] else None
+        gb = unbroadcast(-gz * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(Function):
+    """z = a ** b;  dz/da = b a^(b-1), dz/db = a^b ln a (only defined for a > 0)."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        z = a**b
+        self.save(a, b, z)
+        return z
+
+    def backward(self, gz: Any) -> tuple:
+        a, b, z = self.saved
+        xp = backend.array_module(a)
+        ga = unbroadcast(gz * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
+        gb = unbroadcast(gz * z * xp.log(a), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    """z = -a;  dz/da = -1."""
+
+    def forward(self, a: Any) -> Any:
+        return -a
+
+    def backward(self, gz: Any) -> tuple:
+        return (-gz,)
+
+
+class MatMul(Function):
+    """Z = A @ B (NumPy's matmul: 1-D operands and batched stacks included).
+
+    For 2-D operands, with G = dL/dZ:   dL/dA = G B^T,   dL/dB = A^T G.
+    A 1-D ``a`` is treated as a row (1, n) and a 1-D ``b`` as a column (n, 1); leading
+    batch axes broadcast, so their gradients are summed back with ``unbroadcast``.
+    """
+
+    def forward(self, a: Any, b: Any) -> Any:
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes {a.shape} and {b.shape}")
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ValueError(
+                f"matmul: shapes {a.shape} and {b.shape} do not match: the last axis of the first "
+                f"({a.shape[-1]}) must equal the {'second-to-last' if b.ndim > 1 else 'only'} axis of the second"
+            )
+        self.save(a, b)
+        return a @ b
+
+    def backward(self, gz: Any) -> tuple:
+        a, b = self.saved
+        if a.ndim == 2 and b.ndim == 2:  # the common case, written as in the lecture
+            ga = gz @ b.T if self.needs_input_grad[0] else None
+            gb = a.T @ gz if self.needs_input_grad[1] else None
+            return ga, gb
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        g2 = gz
+        if a.ndim == 1:
+            g2 = backend.array_module(gz).expand_dims(g2, -2)
+        if b.ndim == 1:
+            g2 = backend.array_module(gz).expand_dims(g2, -1)
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = unbroadcast(g2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
+        if self.needs_input_grad[1]:
+            gb = unbroadcast(a2.swapaxes(-1, -2) @ g2, b2.shape).reshape(b.shape)
+        return ga, gb
