@@ -130,6 +130,9 @@ def _check_finite(fn: "Function", array: Any, what: str) -> None:
 # --------------------------------------------------------------------------- Function
 
 
+_numpy_scalar = backend.np.generic
+
+
 class VersionCounter:
     """Counts in-place changes of a tensor's array; views share their base's counter."""
 
@@ -184,6 +187,8 @@ class Function:
         fn = cls()
         fn.saved = ()
         out_data = fn.forward(*[t.data for t in inputs], **options)
+        if isinstance(out_data, _numpy_scalar):  # NumPy turns 0-d results into scalars
+            out_data = backend.np.asarray(out_data)
         record = _modes.grad_enabled and any(t.requires_grad for t in inputs)
         out = _make_tensor(out_data, record, fn if record else None)
         if cls.returns_view:
@@ -326,6 +331,8 @@ def run_backward(root: "Tensor", grad: Any, retain_graph: bool) -> None:
 
 def _accumulate(leaf: "Tensor", g: Any, handed_out: set[int]) -> None:
     """Add ``g`` to ``leaf.grad`` (gradients accumulate on leaves across backward calls)."""
+    if isinstance(g, _numpy_scalar):
+        g = backend.np.asarray(g)
     if g.dtype != leaf.data.dtype:
         g = g.astype(leaf.data.dtype)
     if leaf.grad is None:

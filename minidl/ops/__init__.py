@@ -62,7 +62,7 @@ def binary_operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
     a_t, b_t = isinstance(a, Tensor), isinstance(b, Tensor)
     if a_t and b_t:
         if a.data.dtype is b.data.dtype or a.data.dtype == b.data.dtype:
-            if type(a.data) is not type(b.data) or a.device != b.device:
+            if type(a.data) is not type(b.data) and a.device != b.device:
                 raise RuntimeError(f"{op}: operands are on different devices ({a.device} and {b.device}); move one with .to()")
             return a, b
         return _promote(a, b, op)
