@@ -188,7 +188,7 @@ class Tensor:
 
     def to(self, target: Any) -> "Tensor":
         """Move to a device (``"cpu"``, ``"cuda"``) or cast to a dtype; differentiable."""
-        if isinstance(target, str) and target.split(":")[0].lower() in ("cpu", "cuda", "gpu"):
+        if isinstance(target, str) and not _is_dtype_name(target):
             device = backend.normalize_device(target)
             if device == self.device:
                 return self
@@ -567,6 +567,14 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     if isinstance(data, Tensor) and (dtype is None or backend.as_dtype(dtype) == data.dtype):
         return data
     return Tensor(data, dtype=dtype)
+
+
+def _is_dtype_name(name: str) -> bool:
+    try:
+        backend.as_dtype(name)
+    except TypeError:
+        return False
+    return True
 
 
 def shape_args(shape: Sequence[Any]) -> tuple:

@@ -67,10 +67,11 @@ def binary_operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
             return a, b
         return _promote(a, b, op)
     if a_t:
-        return a, (_constant(b, a) if _is_scalar_like(b) else _wrap(b, a, op))
+        other = _constant(b, a) if _is_scalar_like(b) else _wrap(b, a, op)
+        return (a, other) if other.dtype == a.dtype else (a.astype(other.dtype), other)
     if b_t:
-        b_const = _constant(a, b) if _is_scalar_like(a) else _wrap(a, b, op)
-        return binary_operands(b_const, b, op) if b_const.dtype != b.dtype else (b_const, b)
+        other = _constant(a, b) if _is_scalar_like(a) else _wrap(a, b, op)
+        return (other, b) if other.dtype == b.dtype else (other, b.astype(other.dtype))
     raise TypeError(f"{op}: expected at least one tensor, got {type(a).__name__} and {type(b).__name__}")
 
 
@@ -81,14 +82,19 @@ def _wrap(value: Any, like: Tensor, op: str) -> Tensor:
     raise TypeError(f"{op}: unsupported operand type {type(value).__name__} (expected a tensor, array or number)")
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
 def _promote(a: Tensor, b: Tensor, op: str) -> tuple[Tensor, Tensor]:
     if a.device != b.device:
         raise RuntimeError(f"{op}: operands are on different devices ({a.device} and {b.device}); move one with .to()")
     da, db = a.dtype, b.dtype
-    same_kind = (da.kind == "f") == (db.kind == "f")
-    if same_kind and a.ndim == 0 and b.ndim > 0:
+    rank_a, rank_b = _CATEGORY[da.kind], _CATEGORY[db.kind]
+    if rank_a != rank_b:
+        target = da if rank_a > rank_b else db  # float beats int beats bool, keeping its dtype
+    elif a.ndim == 0 and b.ndim > 0:
         target = db  # a 0-d tensor does not promote a dimensioned one (PyTorch's rule)
-    elif same_kind and b.ndim == 0 and a.ndim > 0:
+    elif b.ndim == 0 and a.ndim > 0:
         target = da
     else:
         target = backend.result_type(da, db)

@@ -121,13 +121,10 @@ class MatMul(Function):
             ga = gz @ b.T if self.needs_input_grad[0] else None
             gb = a.T @ gz if self.needs_input_grad[1] else None
             return ga, gb
-        a2 = a.reshape(1, -1) if a.ndim == 1 else a
-        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
-        g2 = gz
-        if a.ndim == 1:
-            g2 = backend.array_module(gz).expand_dims(g2, -2)
-        if b.ndim == 1:
-            g2 = backend.array_module(gz).expand_dims(g2, -1)
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a  # row vector
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b  # column vector
+        batch = backend.np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        g2 = gz.reshape(batch + (a2.shape[-2], b2.shape[-1]))  # re-insert the 1-D axes
         ga = gb = None
         if self.needs_input_grad[0]:
             ga = unbroadcast(g2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)

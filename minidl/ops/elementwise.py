@@ -18,10 +18,12 @@ from ..autograd import Function, unbroadcast
 
 
 class Exp(Function):
-    """y = e^x;  dy/dx = e^x = y."""
+    """y = e^x;  dy/dx = e^x = y.  (Overflow gives inf quietly, as in PyTorch.)"""
 
     def forward(self, x: Any) -> Any:
-        y = backend.array_module(x).exp(x)
+        xp = backend.array_module(x)
+        with xp.errstate(over="ignore"):
+            y = xp.exp(x)
         self.save(y)
         return y
 

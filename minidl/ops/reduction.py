@@ -144,7 +144,8 @@ class LogSumExp(Function):
         self.axes, self.keepdims = normalize_axes(axis, x.ndim), keepdims
         m = x.max(axis=self.axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf rows: keep log(0) = -inf, no nan
-        y = m + xp.log(xp.exp(x - m).sum(axis=self.axes, keepdims=True))
+        with xp.errstate(divide="ignore"):  # log(0) = -inf for all -inf rows
+            y = m + xp.log(xp.exp(x - m).sum(axis=self.axes, keepdims=True))
         self.save(x, y)
         return y if keepdims else y.reshape(tuple(n for i, n in enumerate(x.shape) if i not in self.axes))
 
