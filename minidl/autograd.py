@@ -189,7 +189,12 @@ class Function:
         out_data = fn.forward(*[t.data for t in inputs], **options)
         if isinstance(out_data, _numpy_scalar):  # NumPy turns 0-d results into scalars
             out_data = backend.np.asarray(out_data)
-        record = _modes.grad_enabled and any(t.requires_grad for t in inputs)
+        record = False
+        if _modes.grad_enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    record = True
+                    break
         out = _make_tensor(out_data, record, fn if record else None)
         if cls.returns_view:
             out._version = inputs[0]._version

@@ -38,16 +38,17 @@ _SCALARS = (int, float, bool)
 def _constant(value: Any, like: Tensor) -> Tensor:
     """A scalar as a 0-d constant tensor of ``like``'s dtype (float32 if ``like`` is integer
     and the scalar is a float), on ``like``'s device."""
-    xp = backend.array_module(like.data)
-    dtype = like.dtype
+    dtype = like.data.dtype
     if isinstance(value, Tensor):
         value = value.data
-    kind = backend.np.asarray(value).dtype.kind if not isinstance(value, float) else "f"
+    kind = "f" if type(value) is float else "i" if type(value) is int else backend.np.asarray(value).dtype.kind
     if kind == "f" and dtype.kind != "f":
         dtype = backend.float32
     elif kind in "iu" and dtype.kind == "b":
         dtype = backend.int64
-    return Tensor._make(xp.asarray(value, dtype=dtype), False, None)
+    if type(like.data) is backend.np.ndarray:
+        return Tensor._make(backend.np.asarray(value, dtype=dtype), False, None)
+    return Tensor._make(backend.array_module(like.data).asarray(value, dtype=dtype), False, None)
 
 
 def _is_scalar_like(x: Any) -> bool:

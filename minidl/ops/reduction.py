@@ -32,7 +32,7 @@ def normalize_axes(axis: Any, ndim: int) -> tuple:
 
 def expand(g: Any, in_shape: tuple, axes: tuple, keepdims: bool) -> Any:
     """Reshape a reduced gradient ``g`` so it broadcasts against ``in_shape``."""
-    if not keepdims and axes and len(in_shape):
+    if not keepdims and g.ndim and axes:  # (a 0-d g broadcasts as it is)
         g = backend.array_module(g).expand_dims(g, axes)
     return g
 
