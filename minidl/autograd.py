@@ -131,6 +131,7 @@ def _check_finite(fn: "Function", array: Any, what: str) -> None:
 
 
 _numpy_scalar = backend.np.generic
+_ndarray = backend.np.ndarray
 
 
 class VersionCounter:
@@ -156,7 +157,8 @@ class Function:
     skip work. Backward must never modify ``grad`` in place: it may be shared.
     """
 
-    __slots__ = ("inputs", "saved", "needs_input_grad", "_versions", "_retained", "_trace", "__weakref__")
+    __slots__ = ("inputs", "saved", "needs_input_grad", "_versions", "_out_version", "_retained", "_trace",
+                 "__weakref__")
 
     #: True for ops whose output is a view of their (first) input's memory (reshape,
     #: transpose, basic indexing ...): the output shares the input's version counter.
@@ -187,22 +189,21 @@ class Function:
         fn = cls()
         fn.saved = ()
         out_data = fn.forward(*[t.data for t in inputs], **options)
-        if isinstance(out_data, _numpy_scalar):  # NumPy turns 0-d results into scalars
-            out_data = backend.np.asarray(out_data)
-        record = False
-        if _modes.grad_enabled:
-            for t in inputs:
-                if t.requires_grad:
-                    record = True
-                    break
+        if type(out_data) is not _ndarray and isinstance(out_data, _numpy_scalar):
+            out_data = backend.np.asarray(out_data)  # NumPy turns 0-d results into scalars
+        needs = [t.requires_grad for t in inputs]
+        record = _modes.grad_enabled and True in needs
         out = _make_tensor(out_data, record, fn if record else None)
         if cls.returns_view:
-            out._version = inputs[0]._version
+            out._vc = inputs[0]._version  # a view shares its base's counter
         if record:
             fn.inputs = inputs
-            fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            fn.needs_input_grad = tuple(needs)
             fn._retained = None
-            fn._versions = _watch(fn.saved, inputs, out) if fn.saved else ()
+            if fn.saved:
+                _watch(fn, inputs, out)
+            else:
+                fn._versions, fn._out_version = (), None
             fn._trace = None
         if _modes.anomaly:
             fn.inputs = inputs
@@ -214,16 +215,53 @@ class Function:
         return out
 
 
-def _watch(saved: tuple, inputs: tuple, out: "Tensor") -> tuple:
-    """(counter, version) for every input/output tensor whose array ``saved`` holds."""
-    watched = []
-    for t in (*inputs, out):
-        data = t.data
-        for a in saved:
-            if a is data:
-                watched.append((t._version, t._version.value))
-                break
-    return tuple(watched)
+def _version_of(t: "Tensor") -> int:
+    """A tensor's current version (0 until its counter exists, see ``Tensor._version``)."""
+    counter = t._vc
+    return 0 if counter is None else counter.value
+
+
+def _holds(saved: tuple, array: Any) -> bool:
+    for a in saved:
+        if a is array:
+            return True
+    return False
+
+
+def _watch(fn: Function, inputs: tuple, out: "Tensor") -> None:
+    """Remember the version of every tensor whose array ``fn.saved`` holds.
+
+    ``fn._versions[i]`` is input ``i``'s version (None when its array is not saved): the
+    input itself stays reachable through ``fn.inputs``. For a saved *output* the node keeps
+    the output's counter instead of the output, which would be a reference cycle.
+    """
+    saved = fn.saved
+    fn._versions = tuple([_version_of(t) if _holds(saved, t.data) else None for t in inputs])
+    if _holds(saved, out.data):
+        counter = out._version
+        fn._out_version = (counter, counter.value)
+    else:
+        fn._out_version = None
+
+
+def _check_versions(fn: Function) -> None:
+    """Raise if a tensor saved by ``fn`` was changed in place since ``fn`` ran."""
+    for t, version in zip(fn.inputs, fn._versions):
+        if version is not None and t._vc is not None and t._vc.value != version:
+            raise _modified_error(fn, version, t._vc.value)
+    if fn._out_version is not None:
+        counter, version = fn._out_version
+        if counter.value != version:
+            raise _modified_error(fn, version, counter.value)
+
+
+def _modified_error(fn: Function, old: int, new: int) -> RuntimeError:
+    return RuntimeError(
+        f"a tensor saved by {fn.name} for backward was modified in place after it "
+        f"was used (its version went {old} -> {new}; input shapes "
+        f"{fn._input_shapes()}). Modify a .clone() instead, or change it before "
+        "using it."
+    )
 
 
 # --------------------------------------------------------------------------- backward engine
@@ -238,6 +276,8 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
+    if extra and shape and grad.shape[extra:] == shape:  # only new leading axes (a bias): a plain sum
+        return grad.sum(axis=tuple(range(extra)))
     axes = tuple(range(extra)) + tuple(
         i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
     )
@@ -281,17 +321,31 @@ def _released_error(fn: Function) -> RuntimeError:
     )
 
 
+def _memory_owner(array: Any) -> Any:
+    """The array that owns ``array``'s memory: itself, or the base a view was taken from."""
+    return array if array.base is None else array.base
+
+
 def _owned(grad: Any, handed_out: set[int]) -> Any:
-    """``grad`` itself, or a copy when it is a read-only/shared view or already some leaf's."""
-    if grad.base is not None or not grad.flags.writeable or id(grad) in handed_out:
+    """``grad`` itself when no other leaf (or the caller) holds its memory, else a copy.
+
+    A leaf's ``.grad`` must be a writable array that shares memory with nothing else
+    handed out during this backward: optimizers may change it in place. A gradient that is
+    a fresh array, or a view of a fresh array (e.g. a transposed matmul result), is handed
+    over as it is; read-only broadcast views and memory already given to another leaf (or
+    the ``grad`` passed to ``backward``) are copied.
+    """
+    owner = _memory_owner(grad)
+    if not grad.flags.writeable or id(owner) in handed_out:
         grad = grad.copy()
-    handed_out.add(id(grad))
+        owner = grad
+    handed_out.add(id(owner))
     return grad
 
 
 def run_backward(root: "Tensor", grad: Any, retain_graph: bool) -> None:
     """Backpropagate ``grad`` (the gradient of some scalar w.r.t. ``root``) to the leaves."""
-    handed_out: set[int] = {id(grad)}
+    handed_out: set[int] = {id(grad), id(_memory_owner(grad))}
     if root._creator is None:  # a leaf: d(root)/d(root) = 1
         _accumulate(root, grad, handed_out)
         return
@@ -304,14 +358,8 @@ def run_backward(root: "Tensor", grad: Any, retain_graph: bool) -> None:
             continue  # no gradient flows here (e.g. all consumers were non-differentiable)
         if fn.inputs is None:
             raise _released_error(fn)
-        for counter, version in fn._versions:
-            if counter.value != version:
-                raise RuntimeError(
-                    f"a tensor saved by {fn.name} for backward was modified in place after it "
-                    f"was used (its version went {version} -> {counter.value}; input shapes "
-                    f"{fn._input_shapes()}). Modify a .clone() instead, or change it before "
-                    "using it."
-                )
+        if fn._versions:
+            _check_versions(fn)
         if fn._retained is not None:
             kept = fn._retained()
             if kept is not None:
@@ -335,15 +383,22 @@ def run_backward(root: "Tensor", grad: Any, retain_graph: bool) -> None:
 
 
 def _accumulate(leaf: "Tensor", g: Any, handed_out: set[int]) -> None:
-    """Add ``g`` to ``leaf.grad`` (gradients accumulate on leaves across backward calls)."""
+    """Add ``g`` to ``leaf.grad`` (gradients accumulate on leaves across backward calls).
+
+    ``.grad`` is updated in place (no new array per step) unless its memory was handed out
+    during this backward (it may be the very array still flowing to other nodes) or is
+    read-only; then the sum goes to a new array.
+    """
     if isinstance(g, _numpy_scalar):
         g = backend.np.asarray(g)
     if g.dtype != leaf.data.dtype:
         g = g.astype(leaf.data.dtype)
     if leaf.grad is None:
         leaf.grad = _owned(g, handed_out)
+    elif leaf.grad.flags.writeable and id(_memory_owner(leaf.grad)) not in handed_out:
+        leaf.grad += g  # in place, as PyTorch: the array is the leaf's (not shared in this backward)
     else:
-        leaf.grad = leaf.grad + g
+        leaf.grad = leaf.grad + g  # its memory may still be read by this backward: a new array
 
 
 def _make_tensor(data: Any, requires_grad: bool, creator: Function | None) -> "Tensor":

@@ -34,7 +34,7 @@ Number = (int, float, bool)
 class Tensor:
     """An n-dimensional array that can record the operations applied to it."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_creator", "_version", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_creator", "_vc", "__weakref__")
 
     # Make NumPy defer to Tensor's operators: ``np.float64(2) * t`` calls ``t.__rmul__``
     # instead of converting ``t`` to an array and silently dropping the graph.
@@ -52,7 +52,7 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._creator: Function | None = None
-        self._version = VersionCounter()
+        self._vc: VersionCounter | None = None  # made on first use: see _version
 
     @classmethod
     def _make(cls, data: Any, requires_grad: bool, creator: Function | None) -> "Tensor":
@@ -62,8 +62,26 @@ class Tensor:
         t.grad = None
         t.requires_grad = requires_grad
         t._creator = creator
-        t._version = VersionCounter()
+        t._vc = None
         return t
+
+    @property
+    def _version(self) -> VersionCounter:
+        """The counter of in-place changes of this tensor's memory (shared with its views).
+
+        Created on first use: most tensors are never changed in place nor viewed, and a
+        tensor without a counter is at version 0. Keeping the graph free of one counter
+        object per tensor makes every op cheaper and gives the garbage collector less to
+        scan in deep graphs.
+        """
+        counter = self._vc
+        if counter is None:
+            counter = self._vc = VersionCounter()
+        return counter
+
+    @_version.setter
+    def _version(self, counter: VersionCounter) -> None:
+        self._vc = counter
 
     # ------------------------------------------------------------------ properties
 

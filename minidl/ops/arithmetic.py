@@ -22,7 +22,9 @@ class Add(Function):
 
     def backward(self, gz: Any) -> tuple:
         sa, sb = self.shapes
-        return unbroadcast(gz, sa), unbroadcast(gz, sb)
+        ga = unbroadcast(gz, sa) if self.needs_input_grad[0] else None
+        gb = unbroadcast(gz, sb) if self.needs_input_grad[1] else None
+        return ga, gb
 
     __slots__ = ("shapes",)
 
@@ -38,8 +40,9 @@ class Sub(Function):
 
     def backward(self, gz: Any) -> tuple:
         sa, sb = self.shapes
+        ga = unbroadcast(gz, sa) if self.needs_input_grad[0] else None
         gb = unbroadcast(-gz, sb) if self.needs_input_grad[1] else None
-        return unbroadcast(gz, sa), gb
+        return ga, gb
 
 
 class Mul(Function):
@@ -113,13 +116,15 @@ class MatMul(Function):
                 f"({a.shape[-1]}) must equal the {'second-to-last' if b.ndim > 1 else 'only'} axis of the second"
             )
         self.save(a, b)
+        if a.ndim == 2 and b.ndim == 2:
+            return _matmul_2d(a, b)
         return a @ b
 
     def backward(self, gz: Any) -> tuple:
         a, b = self.saved
         if a.ndim == 2 and b.ndim == 2:  # the common case, written as in the lecture
-            ga = gz @ b.T if self.needs_input_grad[0] else None
-            gb = a.T @ gz if self.needs_input_grad[1] else None
+            ga = _product_like(a, gz, b.T) if self.needs_input_grad[0] else None
+            gb = _product_like(b, a.T, gz) if self.needs_input_grad[1] else None
             return ga, gb
         a2 = a.reshape(1, -1) if a.ndim == 1 else a  # row vector
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b  # column vector
@@ -131,3 +136,29 @@ class MatMul(Function):
         if self.needs_input_grad[1]:
             gb = unbroadcast(a2.swapaxes(-1, -2) @ g2, b2.shape).reshape(b.shape)
         return ga, gb
+
+
+def _product_like(like: Any, left: Any, right: Any) -> Any:
+    """``left @ right``, laid out in memory like ``like`` (plain version: ``left @ right``).
+
+    When ``like`` is a transposed view (e.g. ``W.T`` in ``x @ W.T``, a Linear layer), the
+    product is computed as ``(right^T @ left^T)^T``: the same numbers, but the transpose of
+    a C-ordered array, so the gradient that reaches ``W`` through the transpose is
+    C-ordered like ``W`` itself and the optimizer's ``W -= lr * grad`` runs at full speed.
+    """
+    if not like.flags.c_contiguous and like.flags.f_contiguous:
+        return (right.T @ left.T).T
+    return left @ right
+
+
+def _matmul_2d(a: Any, b: Any) -> Any:
+    """``a @ b`` for matrices (plain version: ``a @ b``).
+
+    A Linear layer computes ``x @ W.T`` with a small batch: ``a`` has fewer rows than
+    ``b = W.T`` (a transposed view) has columns. Then ``(W @ x^T)^T`` gives the same
+    numbers, and NumPy's BLAS handles that orientation (many rows) much better: with a batch
+    of 16 through a 784 -> 256 layer it runs about twice as fast.
+    """
+    if a.shape[0] < b.shape[1] and b.flags.f_contiguous and not b.flags.c_contiguous:
+        return (b.T @ a.T).T
+    return a @ b

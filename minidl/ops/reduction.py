@@ -37,6 +37,19 @@ def expand(g: Any, in_shape: tuple, axes: tuple, keepdims: bool) -> Any:
     return g
 
 
+def spread(g: Any, shape: tuple) -> Any:
+    """A new array of ``shape`` holding ``g`` broadcast over it (plain version:
+    ``xp.broadcast_to(g, shape)``, a read-only view).
+
+    Writing into a fresh array is several times faster than NumPy's ``broadcast_to`` for
+    small tensors, and the result is writable, so it can become a leaf's ``.grad``
+    without another copy.
+    """
+    out = backend.array_module(g).empty(shape, dtype=g.dtype)
+    out[...] = g
+    return out
+
+
 class Sum(Function):
     """y = sum of x over ``axis``;  dy/dx_i = 1: the gradient is copied to every summand."""
 
@@ -49,7 +62,7 @@ class Sum(Function):
 
     def backward(self, gy: Any) -> tuple:
         g = expand(gy, self.shape, self.axes, self.keepdims)
-        return (backend.array_module(g).broadcast_to(g, self.shape),)
+        return (spread(g, self.shape),)
 
 
 class Mean(Function):
@@ -65,7 +78,7 @@ class Mean(Function):
 
     def backward(self, gy: Any) -> tuple:
         g = expand(gy, self.shape, self.axes, self.keepdims) / gy.dtype.type(self.n)
-        return (backend.array_module(g).broadcast_to(g, self.shape),)
+        return (spread(g, self.shape),)
 
 
 def _count(shape: tuple, axes: tuple) -> int:

@@ -43,8 +43,10 @@ class Transpose(Function):
         return x.transpose(axes)
 
     def backward(self, gy: Any) -> tuple:
-        inverse = backend.np.argsort([a % gy.ndim for a in self.axes])
-        return (gy.transpose(tuple(int(i) for i in inverse)),)
+        inverse = [0] * gy.ndim  # the inverse permutation: axis a of x went to position i
+        for i, a in enumerate(self.axes):
+            inverse[a % gy.ndim] = i
+        return (gy.transpose(inverse),)
 
 
 class BroadcastTo(Function):
