@@ -28,5 +28,7 @@ from .ops import (
 from .ops import max, min, sum, var  # noqa: A004  (shadow builtins only inside minidl's namespace)
 from .ops import broadcast_to, flatten, reshape, squeeze, transpose, unsqueeze
 from .tensor import Tensor, as_tensor, tensor
+from .serialization import load, save
+from . import nn  # noqa: E402  (subpackages last: they import the core above)
 
 __version__ = "0.1.0"

@@ -1,0 +1,145 @@
+"""Activation layers (PyTorch names and defaults). The math lives in the ops:
+``minidl/ops/elementwise.py`` (sigmoid, tanh, relu, leaky_relu), ``minidl/ops/reduction.py``
+(softmax, log_softmax) and ``minidl/ops/activation.py`` (ELU, GELU, step, maxout)."""
+
+from __future__ import annotations
+
+from .. import ops
+from ..ops import activation as A
+from ..tensor import Tensor
+from .linear import Linear
+from .module import Module
+
+
+class Sigmoid(Module):
+    """sigma(x) = 1 / (1 + e^-x); sigma' = sigma (1 - sigma) <= 1/4 (saturates for large |x|)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.sigmoid(input)
+
+
+class Tanh(Module):
+    """tanh(x) = 2 sigma(2x) - 1, zero-centred; tanh' = 1 - tanh^2 <= 1."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.tanh(input)
+
+
+class ReLU(Module):
+    """max(0, x); derivative 1 for x > 0, 0 otherwise (0 at x = 0, as PyTorch)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        if inplace:
+            raise ValueError(
+                "ReLU(inplace=True) is not supported by minidl (autograd needs the input); use inplace=False"
+            )
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.relu(input)
+
+
+class LeakyReLU(Module):
+    """x for x > 0, negative_slope * x otherwise (keeps a small gradient for x < 0)."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.leaky_relu(input, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(Module):
+    """x for x > 0, alpha (e^x - 1) otherwise: smooth, saturating to -alpha."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.elu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class GELU(Module):
+    """x Phi(x) (Phi the standard normal CDF); ``approximate="tanh"`` for the tanh formula."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.gelu(input, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class Step(Module):
+    """Heaviside step (1 for x >= 0, else 0), the perceptron's activation. Forward only, for
+    plots: its derivative is 0 almost everywhere, so backward raises a clear error."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.step(input)
+
+
+class Softmax(Module):
+    """e^x_i / sum_j e^x_j along ``dim`` (max-shifted, overflow-free)."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """x_i - logsumexp(x) along ``dim``."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return ops.log_softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Maxout(Module):
+    """Maxout unit layer (Goodfellow et al., 2013): y_j = max_{k < pieces} (W_{jk} x + b_{jk}).
+
+    A ``Linear(in_features, out_features * pieces)`` followed by a max over each group of
+    ``pieces`` consecutive outputs: (..., in) -> (..., out). Two pieces can represent ReLU
+    (max(w x, 0)) and leaky ReLU; more pieces approximate any convex function.
+    Ties: the gradient goes to the first maximal piece (see ``ops.activation.Maxout``).
+    """
+
+    def __init__(self, in_features: int, out_features: int, pieces: int, bias: bool = True) -> None:
+        super().__init__()
+        if isinstance(pieces, bool) or not isinstance(pieces, int) or pieces < 1:
+            raise ValueError(f"Maxout: pieces must be a positive int, got {pieces!r}")
+        self.in_features, self.out_features, self.pieces = in_features, out_features, pieces
+        self.linear = Linear(in_features, out_features * pieces, bias=bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.maxout(self.linear(input), self.pieces)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, pieces={self.pieces}"
+
+
+__all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Step", "Softmax", "LogSoftmax", "Maxout"]

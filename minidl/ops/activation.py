@@ -1,0 +1,253 @@
+"""Activations beyond ``elementwise.py``: ELU, GELU (exact and tanh), the step function,
+maxout (fused), and dropout's masked multiply. Each ``Function`` has its derivative in its
+docstring, beside the code that computes it.
+
+The functional wrappers at the bottom (``elu``, ``gelu``, ``step``, ``maxout``, ``dropout``)
+are what ``minidl.nn.functional`` re-exports.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor
+from . import _float_input
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+# --------------------------------------------------------------------------- erf
+
+
+def erf(x: Any) -> Any:
+    """The error function erf(x) = 2/sqrt(pi) * integral_0^x e^{-t^2} dt, element-wise on an
+    array, accurate to float64 rounding (NumPy has no erf; this keeps minidl free of SciPy).
+
+    * |x| < 3: the everywhere-positive series (no cancellation)
+      erf(x) = 2/sqrt(pi) e^{-x^2} sum_n 2^n x^{2n+1} / (1*3*5*...*(2n+1));
+    * |x| >= 3: erf(x) = 1 - erfc(x) with Laplace's continued fraction
+      erfc(x) = e^{-x^2}/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...))))).
+
+    Computed in float64 (absolute error below 2e-15 against ``math.erf``, tested) and
+    returned in ``x``'s dtype.
+    """
+    xp = backend.array_module(x)
+    a = xp.abs(x).astype(backend.float64)
+    small = xp.minimum(a, 3.0)
+    # series, 100 terms: at |x| = 3 the terms fall below 1e-17 of the sum well before that
+    x2 = small * small
+    term = small.copy()
+    total = small.copy()
+    for n in range(1, 100):
+        term = term * (2.0 * x2 / (2 * n + 1))
+        total = total + term
+        if n % 8 == 0 and bool((term <= 1e-17 * total).all()):
+            break  # every remaining term is below float64 resolution
+    out = (2.0 / math.sqrt(math.pi)) * xp.exp(-x2) * total
+    if bool((a >= 3.0).any()):
+        big = xp.maximum(a, 3.0)
+        f = big.copy()
+        for k in range(60, 0, -1):
+            f = big + (k / 2.0) / f
+        tail = 1.0 - xp.exp(-big * big) / (math.sqrt(math.pi) * f)
+        out = xp.where(a < 3.0, out, tail)
+    return (xp.sign(x) * out).astype(x.dtype)
+
+
+# --------------------------------------------------------------------------- Functions
+
+
+class ELU(Function):
+    """y = x for x > 0, alpha (e^x - 1) for x <= 0 (Clevert et al., 2015).
+
+    dy/dx = 1 for x > 0, alpha e^x = y + alpha for x <= 0.
+    """
+
+    def forward(self, x: Any, alpha: float) -> Any:
+        xp = backend.array_module(x)
+        a = x.dtype.type(alpha)
+        neg = a * xp.expm1(xp.minimum(x, 0))  # expm1 is exact for small |x|; min avoids overflow
+        y = xp.where(x > 0, x, neg)
+        self.alpha = a
+        self.save(x, y)
+        return y
+
+    def backward(self, gy: Any) -> tuple:
+        x, y = self.saved
+        xp = backend.array_module(x)
+        return (gy * xp.where(x > 0, x.dtype.type(1), y + self.alpha),)
+
+
+class GELU(Function):
+    """Gaussian error linear unit (Hendrycks & Gimpel, 2016): y = x Phi(x), where
+    Phi(x) = (1 + erf(x / sqrt 2)) / 2 is the standard normal CDF.
+
+    dy/dx = Phi(x) + x phi(x), with phi(x) = e^{-x^2/2} / sqrt(2 pi).
+
+    ``approximate="tanh"``: y = x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3);
+    dy/dx = (1 + tanh u)/2 + x/2 (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+    """
+
+    def forward(self, x: Any, approximate: str) -> Any:
+        xp = backend.array_module(x)
+        t = x.dtype.type
+        self.approximate = approximate
+        if approximate == "tanh":
+            u = t(_SQRT_2_OVER_PI) * (x + t(0.044715) * x * x * x)
+            th = xp.tanh(u)
+            self.save(x, th)
+            return t(0.5) * x * (t(1) + th)
+        cdf = t(0.5) * (t(1) + erf(x * t(_INV_SQRT_2)))
+        self.save(x, cdf)
+        return x * cdf
+
+    def backward(self, gy: Any) -> tuple:
+        x, s = self.saved
+        xp = backend.array_module(x)
+        t = x.dtype.type
+        if self.approximate == "tanh":
+            th = s
+            du = t(_SQRT_2_OVER_PI) * (t(1) + t(3 * 0.044715) * x * x)
+            return (gy * (t(0.5) * (t(1) + th) + t(0.5) * x * (t(1) - th * th) * du),)
+        pdf = t(_INV_SQRT_2PI) * xp.exp(t(-0.5) * x * x)
+        return (gy * (s + x * pdf),)
+
+
+class Step(Function):
+    """Heaviside step: y = 1 for x >= 0, else 0. **Not differentiable**: its derivative is 0
+    everywhere except at 0 (where it does not exist), so it gives gradient descent no signal;
+    this is why the perceptron's step was replaced by sigmoid-like units. Forward only
+    (for plots); backward raises."""
+
+    def forward(self, x: Any) -> Any:
+        return (x >= 0).astype(x.dtype)
+
+    def backward(self, gy: Any) -> tuple:
+        raise RuntimeError(
+            "Step is not differentiable: its derivative is 0 almost everywhere (and undefined at 0), "
+            "so it gives gradient descent no signal; use a sigmoid/tanh/ReLU to train"
+        )
+
+
+class Maxout(Function):
+    """Max over groups of ``pieces`` consecutive features (Goodfellow et al., 2013).
+
+    x: (..., out * pieces) -> y: (..., out), y_j = max_k x_{j*pieces + k}.
+
+    dy_j/dx_i = 1 for the winning piece i of unit j, 0 for the others. **Ties**: the whole
+    gradient goes to the *first* maximal piece (the one ``argmax`` returns), as max-pooling
+    in PyTorch does; (``md.max`` splits it evenly instead: both are valid subgradients).
+    """
+
+    def forward(self, x: Any, pieces: int) -> Any:
+        xp = backend.array_module(x)
+        grouped = x.reshape(x.shape[:-1] + (x.shape[-1] // pieces, pieces))
+        idx = grouped.argmax(axis=-1)
+        self.idx, self.pieces, self.in_shape = idx, pieces, x.shape
+        return xp.take_along_axis(grouped, idx[..., None], axis=-1)[..., 0]
+
+    def backward(self, gy: Any) -> tuple:
+        xp = backend.array_module(gy)
+        winner = self.idx[..., None] == xp.arange(self.pieces)  # one-hot of the winning piece
+        g = xp.where(winner, gy[..., None], gy.dtype.type(0))
+        return (g.reshape(self.in_shape),)
+
+
+class MaskedScale(Function):
+    """y = x * m with a fixed mask m (dropout: m is 0 for dropped units and the scale for
+    kept ones);  dy/dx = m."""
+
+    def forward(self, x: Any, mask: Any) -> Any:
+        self.mask = mask
+        return x * mask
+
+    def backward(self, gy: Any) -> tuple:
+        return (gy * self.mask,)
+
+
+# --------------------------------------------------------------------------- functions
+
+
+def elu(input: Any, alpha: float = 1.0) -> Tensor:
+    """ELU (``torch.nn.functional.elu``): x if x > 0 else alpha (e^x - 1)."""
+    return ELU.apply(_float_input(input, "elu"), alpha=float(alpha))
+
+
+def gelu(input: Any, approximate: str = "none") -> Tensor:
+    """GELU (``torch.nn.functional.gelu``): x Phi(x); ``approximate="tanh"`` for the tanh form."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(_float_input(input, "gelu"), approximate=approximate)
+
+
+def step(input: Any) -> Tensor:
+    """Heaviside step (1 where x >= 0, else 0); forward only, its backward raises."""
+    return Step.apply(_float_input(input, "step"))
+
+
+def maxout(input: Any, pieces: int) -> Tensor:
+    """Max over consecutive groups of ``pieces`` features of the last axis:
+    (..., out * pieces) -> (..., out). Gradient to the first maximal piece at ties."""
+    x = _float_input(input, "maxout")
+    if not isinstance(pieces, int) or pieces < 1:
+        raise ValueError(f"maxout: pieces must be a positive int, got {pieces!r}")
+    if x.ndim == 0 or x.shape[-1] % pieces:
+        raise ValueError(f"maxout: last dimension of shape {x.shape} is not divisible by pieces={pieces}")
+    return Maxout.apply(x, pieces=pieces)
+
+
+def dropout_mask(x: Tensor, p: float, scale: float) -> Any:
+    """A mask array like ``x``: 0 with probability p, ``scale`` otherwise (x's dtype and device)."""
+    xp = backend.array_module(x.data)
+    dtype = x.dtype
+    keep = backend.rng(xp).random(x.shape, dtype=dtype if dtype.itemsize >= 4 else backend.float32) >= p
+    return keep.astype(dtype) * dtype.type(scale)
+
+
+def masked_scale(input: Tensor, mask: Any) -> Tensor:
+    """input * mask for a fixed (non-differentiable) mask array; d/dinput = mask."""
+    if isinstance(mask, Tensor):
+        mask = mask.data
+    if tuple(mask.shape) != tuple(input.shape):
+        raise ValueError(f"masked_scale: mask shape {tuple(mask.shape)} differs from input shape {input.shape}")
+    return MaskedScale.apply(input, mask=mask.astype(input.dtype, copy=False))
+
+
+def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+            mode: str = "inverted") -> Tensor:
+    """Dropout, two conventions with the same expected activation E[y] = x:
+
+    * ``mode="inverted"`` (PyTorch's, ``nn.Dropout``): training: y = x * m / (1 - p) with
+      m ~ Bernoulli(1 - p); test: y = x (nothing to do at inference).
+    * ``mode="scale_at_test"`` (the lecture slide's original variant): training: y = x * m
+      (no scaling); test: y = (1 - p) x, so the test activation equals the training
+      expectation E[x m] = (1 - p) x.
+
+    ``p`` is the probability of *dropping* a unit, in [0, 1). The signature is PyTorch's
+    (``inplace`` must stay False: autograd needs the input), plus the keyword ``mode``.
+    """
+    if inplace:
+        raise ValueError("dropout(inplace=True) is not supported by minidl; use inplace=False")
+    x = _float_input(input, "dropout")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+        raise ValueError(f"dropout: probability p={p!r} must be in [0, 1) (p is the probability of dropping a unit)")
+    if mode not in ("inverted", "scale_at_test"):
+        raise ValueError(f"dropout: mode must be 'inverted' or 'scale_at_test', got {mode!r}")
+    p = float(p)
+    if not training:
+        if mode == "inverted" or p == 0:
+            return x
+        return x * x.dtype.type(1 - p)
+    if p == 0:
+        return x
+    scale = 1.0 / (1.0 - p) if mode == "inverted" else 1.0
+    return MaskedScale.apply(x, mask=dropout_mask(x, p, scale))
+
+
+__all__ = ["erf", "elu", "gelu", "step", "maxout", "dropout", "dropout_mask", "masked_scale",
+           "ELU", "GELU", "Step", "Maxout", "MaskedScale"]
