@@ -1,0 +1,99 @@
+"""Adam and AdamW: bias-corrected first and second moment estimates."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+from .. import backend
+from ._scratch import grad_with_l2, scratch
+from .optimizer import Optimizer, _check_betas, _check_nonneg
+
+
+class Adam(Optimizer):
+    r"""Adam (PyTorch's ``torch.optim.Adam``), the lecture's algorithm box.
+
+    For each parameter ``x`` with gradient ``g`` at step ``t = 1, 2, ...``::
+
+        g      <- g + weight_decay * x                    (L2 added to the gradient)
+        m      <- beta1 * m + (1 - beta1) * g              (first moment,  m_0 = 0)
+        v      <- beta2 * v + (1 - beta2) * g * g          (second moment, v_0 = 0)
+        m_hat   = m / (1 - beta1**t)                       (bias corrections)
+        v_hat   = v / (1 - beta2**t)       (amsgrad: v_max <- max(v_max, v); v_hat = v_max / (1 - beta2**t))
+        x      <- x - lr * m_hat / (sqrt(v_hat) + eps)
+
+    Deck 004's Adam slide (the algorithm box beside it is right) squares ``m_{t-1}``, ``g_t``
+    and ``v_{t-1}``, drops the exponent ``t`` from the bias corrections and puts ``eps`` inside
+    the square root; the box's equations above are what is implemented (and what PyTorch does).
+    """
+
+    _decoupled = False
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad))
+        self._scratch: dict = {}
+
+    def _validate_group(self, group: dict) -> None:
+        super()._validate_group(group)
+        _check_betas(group["betas"])
+        group["betas"] = tuple(float(b) for b in group["betas"])
+        _check_nonneg("epsilon value", group["eps"])
+        _check_nonneg("weight_decay value", group["weight_decay"])
+
+    def _update(self, x: Any, g: Any, state: dict, group: dict) -> None:
+        xp = backend.array_module(x)
+        b1, b2 = group["betas"]
+        lr, wd = group["lr"], group["weight_decay"]
+        if "exp_avg" not in state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(x)
+            state["exp_avg_sq"] = xp.zeros_like(x)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(x)
+        sc = self._scratch.setdefault(id(x), {})
+        tmp, den = scratch(sc, "g", x), scratch(sc, "d", x)
+        state["step"] += 1
+        t = state["step"]
+        if self._decoupled:
+            if wd != 0:
+                x *= 1 - lr * wd
+        else:
+            g = grad_with_l2(xp, x, g, wd, tmp)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= b1
+        xp.multiply(g, 1 - b1, out=den)
+        m += den
+        v *= b2
+        xp.multiply(g, g, out=den)
+        den *= 1 - b2
+        v += den
+        if group["amsgrad"]:
+            vmax = state["max_exp_avg_sq"]
+            xp.maximum(vmax, v, out=vmax)
+            v = vmax
+        step_size = lr / (1 - b1 ** t)
+        bc2_sqrt = math.sqrt(1 - b2 ** t)
+        xp.sqrt(v, out=den)
+        den /= bc2_sqrt
+        den += group["eps"]
+        xp.divide(m, den, out=den)
+        den *= step_size
+        x -= den
+
+
+class AdamW(Adam):
+    r"""AdamW (PyTorch's ``torch.optim.AdamW``): Adam with *decoupled* weight decay.
+
+    Before the Adam step, ``x <- (1 - lr * weight_decay) * x``; the gradient is not changed,
+    so the decay is not rescaled by ``1 / sqrt(v_hat)`` (with plain SGD the two are the same).
+    Deck 004's weight-decay middle step ``w - dL/dw + lambda w`` drops ``lr`` and has the wrong
+    sign: it is ``w - lr (dL/dw + lambda w) = (1 - lr lambda) w - lr dL/dw``.
+    """
+
+    _decoupled = True
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)

@@ -1,0 +1,214 @@
+"""``Optimizer``: the base class of every update rule (PyTorch semantics).
+
+An optimizer holds *param groups*: dicts with a ``"params"`` list plus hyperparameters
+(``lr``, ``weight_decay``, ...). Keys missing from a group are filled from the optimizer's
+``defaults``, so a pretrained backbone can get a lower ``lr`` than a fresh head::
+
+    opt = optim.SGD([{"params": backbone.parameters(), "lr": 1e-4},
+                     {"params": head.parameters()}], lr=1e-2, momentum=0.9)
+
+``step()`` updates every parameter whose ``.grad`` is not ``None`` *in place* on its backend
+array (parameters with ``.grad is None`` are skipped, as in PyTorch: they got no gradient).
+Per-parameter state (momentum buffers, moment estimates) lives in ``self.state[p]`` and is
+saved by ``state_dict()`` keyed by the parameter's *position* across groups (0, 1, 2, ...),
+never by ``id()``, so a run can be resumed in a fresh process.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .. import backend
+from ..tensor import Tensor
+
+
+
+class _RequiredParameter:
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def _check_nonneg(name: str, value: Any) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"invalid {name}: {value} (expected {name} >= 0)")
+
+
+def _check_betas(betas: Any) -> None:
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, b in enumerate(betas):
+        if not 0.0 <= b < 1.0:
+            raise ValueError(f"invalid beta parameter at index {i}: {b} (expected 0 <= beta < 1)")
+
+
+class Optimizer:
+    """Base class: param groups, ``zero_grad``, ``state_dict``/``load_state_dict``.
+
+    Subclasses implement ``_update(p, grad, state, group)`` for one parameter; ``step``
+    loops over groups and parameters, skips ``p.grad is None``, and bumps the parameter's
+    version counter (the update is an in-place change).
+    """
+
+    def __init__(self, params: Iterable[Any], defaults: dict) -> None:
+        self.defaults = dict(defaults)
+        self.state: dict = {}
+        self.param_groups: list[dict] = []
+        if isinstance(params, Tensor):
+            raise TypeError("params must be an iterable of Tensors or of dicts, got a single Tensor; wrap it in a list")
+        groups = list(params)
+        if len(groups) == 0:
+            raise ValueError("optimizer got an empty parameter list (expected at least one Tensor)")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    # ------------------------------------------------------------------ groups
+    def _validate_group(self, group: dict) -> None:
+        """Subclasses check their hyperparameters here (raise ValueError)."""
+        _check_nonneg("learning rate", group["lr"])
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a dict ``{"params": [...], <hyperparameters>}``; missing keys come from defaults."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param group must be a dict, got {type(param_group).__name__}")
+        group = dict(param_group)
+        params = group.get("params")
+        if params is None:
+            raise ValueError("param group has no 'params' key")
+        params = [params] if isinstance(params, Tensor) else list(params)
+        if len(params) == 0:
+            raise ValueError("optimizer got an empty parameter list in a param group")
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
+            if not backend.is_float_dtype(p.dtype):
+                raise TypeError(f"optimizer can only optimize floating-point tensors, got dtype {p.dtype}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor (it is the result of an op); "
+                                 "optimize the leaf it was computed from, or .detach().requires_grad_()")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        ids = [id(p) for p in params]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a parameter appears twice in the same param group")
+        if seen.intersection(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        group["params"] = params
+        for k, v in self.defaults.items():
+            if v is required and k not in group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {k}")
+            group.setdefault(k, v)
+        for k in ("lr",):
+            group[k] = float(group[k])
+        self._validate_group(group)
+        self.param_groups.append(group)
+
+    def _all_params(self) -> list:
+        return [p for g in self.param_groups for p in g["params"]]
+
+    # ------------------------------------------------------------------ steps
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: ``p.grad = None`` (default) or fill them with zeros in place."""
+        for p in self._all_params():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad[...] = 0
+
+    def step(self, closure: Any = None) -> Any:
+        """Update every parameter with a gradient (``p.grad is None`` is skipped); return closure()."""
+        loss = None
+        if closure is not None:
+            from .. import autograd
+            with autograd.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if p.grad.shape != p.shape:
+                    raise RuntimeError(f"gradient shape {p.grad.shape} does not match parameter shape {p.shape}")
+                state = self.state.setdefault(p, {})
+                self._update(p.data, p.grad, state, group)
+                p._version.value += 1
+        return loss
+
+    def _update(self, x: Any, g: Any, state: dict, group: dict) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        """``{"state": {index: {name: array or number}}, "param_groups": [{..., "params": [index...]}]}``.
+
+        Parameters are numbered by position across all groups in order; arrays are copies.
+        """
+        index = {}
+        groups = []
+        for g in self.param_groups:
+            packed = {k: v for k, v in g.items() if k != "params"}
+            ids = []
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            packed["params"] = ids
+            groups.append(packed)
+        state = {}
+        for p in self._all_params():
+            if p in self.state and self.state[p]:
+                state[index[id(p)]] = {k: (v.copy() if backend.is_backend_array(v) else v)
+                                       for k, v in self.state[p].items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore hyperparameters and state saved by ``state_dict`` (same group sizes required)."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has {len(groups)} parameter groups, "
+                             f"but the optimizer has {len(self.param_groups)}")
+        for i, (mine, saved) in enumerate(zip(self.param_groups, groups)):
+            if len(mine["params"]) != len(saved["params"]):
+                raise ValueError(f"loaded state dict contains a parameter group {i} with {len(saved['params'])} "
+                                 f"parameters, but the optimizer's group {i} has {len(mine['params'])}")
+        id_map = {}
+        for mine, saved in zip(self.param_groups, groups):
+            for p, k in zip(mine["params"], saved["params"]):
+                id_map[int(k)] = p
+        new_groups = []
+        for mine, saved in zip(self.param_groups, groups):
+            g = {k: (tuple(v) if isinstance(v, list) else v) for k, v in saved.items() if k != "params"}
+            g["params"] = mine["params"]
+            new_groups.append(g)
+        self.param_groups = new_groups
+        self.state = {}
+        for k, st in state_dict["state"].items():
+            p = id_map[int(k)]
+            xp = backend.array_module(p.data)
+            new = {}
+            for name, v in st.items():
+                if backend.is_backend_array(v) or hasattr(v, "shape"):
+                    v = backend.to_numpy(v) if not backend.is_backend_array(v) else v
+                    arr = xp.asarray(v)
+                    if arr.ndim == 0 and name == "step":
+                        new[name] = int(arr)
+                        continue
+                    new[name] = xp.array(arr, dtype=p.dtype if backend.is_float_dtype(arr.dtype) else arr.dtype)
+                else:
+                    new[name] = v
+            self.state[p] = new
+
+    def __repr__(self) -> str:
+        lines = [type(self).__name__ + " ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(g):
+                if k != "params":
+                    lines.append(f"    {k}: {g[k]}")
+        lines.append(")")
+        return "\n".join(lines)
