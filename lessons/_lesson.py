@@ -42,9 +42,10 @@ CLAIM_ID = re.compile(r"^[A-Z]+-\d+$")
 class ClaimFailed(AssertionError):
     """Raised by :meth:`Lesson.finish` when one or more of the lesson's claims did not hold."""
 
-    def __init__(self, lesson: str, failed: list["Claim"]):
+    def __init__(self, lesson: str, failed: list["Claim"], result: "LessonResult | None" = None):
         self.lesson = lesson
         self.failed = failed
+        self.result = result  # everything the lesson produced, so the runner can still index it
         lines = "\n".join(f"  {c.id}: {c.message} ({c.detail})" for c in failed)
         super().__init__(f"lesson {lesson}: {len(failed)} claim(s) no longer hold:\n{lines}")
 
@@ -114,7 +115,9 @@ def format_value(value: Any, digits: int = 3) -> str:
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], digits: int = 3) -> str:
     """A GitHub-style markdown table with aligned columns (also readable as plain text)."""
-    cells = [[str(h) for h in headers]] + [[format_value(v, digits) for v in row] for row in rows]
+    # a "|" inside a cell (e.g. "|z| = 10") would split it: escape it as "\|" (GitHub markdown)
+    cells = [[str(h).replace("|", "\\|") for h in headers]] + \
+            [[format_value(v, digits).replace("|", "\\|") for v in row] for row in rows]
     for row in cells:
         if len(row) != len(headers):
             raise ValueError(f"table row {row} has {len(row)} cells, expected {len(headers)}")
@@ -211,7 +214,7 @@ class Lesson:
         (self.out_dir / "README.md").write_text(lesson_markdown(r, link_prefix=""))
         print(f"=== {r.name}: {len(r.claims)} claims, {len(r.figures)} figures, {r.seconds:.1f} s ===")
         if r.failed:
-            raise ClaimFailed(r.name, r.failed)
+            raise ClaimFailed(r.name, r.failed, result=r)
         return r
 
 

@@ -29,6 +29,6 @@ from .ops import max, min, sum, var  # noqa: A004  (shadow builtins only inside 
 from .ops import broadcast_to, flatten, reshape, squeeze, transpose, unsqueeze
 from .tensor import Tensor, as_tensor, tensor
 from .serialization import load, save
-from . import nn, optim  # noqa: E402  (subpackages last: they import the core above)
+from . import nn, optim, viz  # noqa: E402  (subpackages last: they import the core above)
 
 __version__ = "0.1.0"
