@@ -1,0 +1,89 @@
+"""Interleaved timing in blocks.
+
+Every implementation is warmed up, then timed in *rounds*: in each round each
+implementation (minidl, numpy, torch, rotating who goes first) runs one *block* of steps,
+each step timed on its own. The report is the median over all timed steps, with quartiles.
+
+Why blocks and not strict alternation step by step: PyTorch (OpenMP, MKL) and NumPy
+(OpenBLAS) keep their worker threads spinning for a few milliseconds after each parallel
+call. On a 2-core machine those spinning threads steal the cores from whichever library
+runs next, so the first step after a switch is up to 4x slower, for every library alike.
+Each block therefore begins with untimed *settle* steps (about 5 ms of work) before its
+timed steps. Rounds still interleave the implementations, so a burst of load from other
+processes hits all of them alike, and the medians drop the occasional scheduler hiccup.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+SETTLE_S = 0.005  # untimed work at the start of each block
+BLOCK_S = 0.03  # timed work per block
+
+
+def _call(fn: Callable[[], Any], inner: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(inner):
+        fn()
+    return (time.perf_counter() - t0) / inner
+
+
+def interleaved(steps: dict[str, Callable[[], Any]], *, warmup: int, samples: int, rounds: int, inner: int = 1,
+                budget_s: float | None = None) -> dict[str, dict[str, float]]:
+    """Seconds per call of each step: ``{impl: {"median", "p25", "p75", "n"}}``.
+
+    ``warmup`` untimed samples each; then about ``samples`` timed samples per implementation
+    spread over ``rounds`` rounds (fewer when the steps are slow and ``budget_s``, the soft
+    time cap for the timed part, would be exceeded; at least 3 rounds of 1). One sample is
+    the mean time of ``inner`` back-to-back calls (for steps too short to time one by one).
+    """
+    names = list(steps)
+    estimate = {}
+    for name in names:
+        times = [_call(steps[name], inner)]
+        while len(times) < warmup and sum(times) < 0.3:  # slow steps need less warm-up
+            times.append(_call(steps[name], inner))
+        estimate[name] = float(np.median(times))
+    per_round = sum(estimate.values())  # one sample of each
+    block = max(1, math.ceil(samples / rounds))
+    if budget_s is not None and per_round > 0:
+        affordable = budget_s / per_round  # samples of each we can afford
+        if affordable < samples:
+            rounds = max(3, min(rounds, int(affordable)))
+            block = max(1, int(affordable) // rounds)
+    settle = {name: min(50, math.ceil(SETTLE_S / max(estimate[name] * inner, 1e-9))) for name in names}
+    gc.collect()
+    collected: dict[str, list[list[float]]] = {name: [] for name in names}
+    for r in range(rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for name in order:
+            fn = steps[name]
+            for _ in range(settle[name] * inner):
+                fn()
+            collected[name].append([_call(fn, inner) for _ in range(block)])
+    out = {}
+    for name, blocks in collected.items():
+        arr = np.asarray([t for b in blocks for t in b])
+        out[name] = {
+            "median": float(np.median(arr)),
+            "p25": float(np.percentile(arr, 25)),
+            "p75": float(np.percentile(arr, 75)),
+            "n": int(arr.size),
+            "round_medians": [float(np.median(b)) for b in blocks],
+        }
+    return out
+
+
+def paired_ratio(a: dict[str, Any], b: dict[str, Any]) -> float:
+    """The median over rounds of (a's block median / b's block median).
+
+    Both blocks of a round ran within a fraction of a second of each other, so a change of
+    load from other programs between rounds cancels out of each round's ratio.
+    """
+    ra, rb = a["round_medians"], b["round_medians"]
+    return float(np.median([x / y for x, y in zip(ra, rb) if y > 0]))
