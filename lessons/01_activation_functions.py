@@ -33,12 +33,11 @@ from typing import Callable, Sequence
 if __package__ in (None, ""):  # run as a script: make `lessons` and `minidl` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
 import minidl.nn as nn
-from lessons._lesson import Lesson
+from lessons._lesson import Lesson, plt  # plt: pyplot on the headless Agg backend
 
 ALPHA = 0.01  # leaky ReLU slope: deck 004, 003's leaky-ReLU slide, PyTorch's default
 GALLERY_ALPHA = 0.1  # deck 003's activation gallery
@@ -393,7 +392,8 @@ def dying_relu_section(L: Lesson) -> None:
     with md.no_grad():
         dead_mask = hidden().numpy().max(axis=0) == 0
     snapshot = [p.numpy().copy() for p in params[:2]]
-    losses_big += train(params, forward, target, lr=lr, steps=50)
+    n_after = max(50, steps - 70)  # the red curve then spans as many steps as the others (200 in full mode)
+    losses_big += train(params, forward, target, lr=lr, steps=n_after)
     still_frozen = all(((b == a).reshape(H, -1).all(axis=1) | ~dead_mask).all()
                        for b, a in zip(snapshot, (p.numpy() for p in params[:2])))
     with md.no_grad():
@@ -411,7 +411,7 @@ def dying_relu_section(L: Lesson) -> None:
             frozen_units=int(frozen_relu.sum()), zero_on_every_sample=zero_relu)
     L.claim("ACT-5", dead_start == 0 and dead_mask.sum() >= 4 and still_frozen and dead_end >= dead_mask.sum(),
             f"20 steps at a too-large learning rate ({lr_big}) kill ReLU units; once dead they stay dead "
-            f"(bit-identical parameters over 50 more steps at lr {lr})",
+            f"(bit-identical parameters over {n_after} more steps at lr {lr})",
             dead_before=dead_start, dead_after_large_lr=int(dead_mask.sum()), dead_at_end=dead_end)
     L.claim("ACT-6", not results["leaky ReLU"][0].any() and results["leaky ReLU"][1] == 0,
             f"leaky ReLU (slope {ALPHA}) units with the same bias -10 still get gradient: "

@@ -39,12 +39,11 @@ from typing import Callable, Sequence
 if __package__ in (None, ""):  # run as a script: make `lessons` and `minidl` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
 import minidl.nn as nn
-from lessons._lesson import Lesson
+from lessons._lesson import Lesson, plt  # plt: pyplot on the headless Agg backend
 
 LECTURE_N = 4096
 LAYERS = 6

@@ -29,12 +29,11 @@ from typing import Sequence
 if __package__ in (None, ""):  # run as a script: make `lessons` and `minidl` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
 import minidl.nn as nn
-from lessons._lesson import Lesson
+from lessons._lesson import Lesson, plt  # plt: pyplot on the headless Agg backend
 
 K_SE = 5.0  # every Monte Carlo check: |estimate - formula| <= 5 standard errors
 

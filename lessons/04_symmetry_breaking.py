@@ -24,12 +24,12 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `lessons` and `minidl` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
 import minidl.nn as nn
-from lessons._lesson import Lesson
+import minidl.optim as optim
+from lessons._lesson import Lesson, plt  # plt: pyplot on the headless Agg backend
 
 ACTS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 
@@ -67,16 +67,15 @@ def make_mlp(kind: str, hidden: int, act: str = "sigmoid", value: float = 0.5, s
 def train(model: nn.Module, X: md.Tensor, y: md.Tensor, steps: int, lr: float, l2: float = 0.0) -> list[float]:
     """Full-batch gradient descent p <- p - lr dJ/dp on J = BCE(model(X), y) (+ l2 * |W|^2); losses per step."""
     loss_fn = nn.BCELoss()
+    opt = optim.SGD(model.parameters(), lr=lr)
     losses = []
     for _ in range(steps):
         loss = loss_fn(model(X), y)
         if l2:
             loss = loss + l2 * sum((p * p).sum() for name, p in model.named_parameters() if name.endswith("weight"))
-        model.zero_grad()
+        opt.zero_grad()
         loss.backward()
-        with md.no_grad():
-            for p in model.parameters():
-                p -= lr * p.grad
+        opt.step()
         losses.append(loss.item())
     return losses
 

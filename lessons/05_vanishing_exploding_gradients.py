@@ -24,12 +24,11 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `lessons` and `minidl` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
 import minidl.nn as nn
-from lessons._lesson import Lesson
+from lessons._lesson import Lesson, plt  # plt: pyplot on the headless Agg backend
 
 
 def scalar_chain(x: float, ws: list[float], act: str) -> tuple[float, list[float], list[float]]:

@@ -26,11 +26,10 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `lessons` and `minidl` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
-from lessons._lesson import Lesson
+from lessons._lesson import Lesson, plt  # plt: pyplot on the headless Agg backend
 
 
 @dataclass

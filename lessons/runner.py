@@ -141,9 +141,12 @@ class _Tee(io.TextIOBase):
             s.flush()
 
 
-def run_one(lesson: LessonInfo, quick: bool, out: Path, verbose: bool = False) -> Outcome:
-    """Run one lesson, never raising: a failed claim or a crash becomes the outcome's status."""
-    argv = (["--quick"] if quick else []) + ["--out", str(out)]
+def run_one(lesson: LessonInfo, quick: bool, out: Path, verbose: bool = False, seed: int | None = None) -> Outcome:
+    """Run one lesson, never raising: a failed claim or a crash becomes the outcome's status.
+
+    ``seed`` overrides the lesson's default seed (the claims must hold for any seed, not one lucky one).
+    """
+    argv = (["--quick"] if quick else []) + ["--out", str(out)] + ([] if seed is None else ["--seed", str(seed)])
     log_dir = out / lesson.name
     log_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -347,6 +350,8 @@ def _add_run_options(p: argparse.ArgumentParser, suppress: bool) -> None:
     p.add_argument("-v", "--verbose", action="store_true", default=default(False),
                    help="show each lesson's printed output live (it always goes to <out>/<lesson>/log.txt)")
     p.add_argument("--no-progress", action="store_true", default=default(False), help="no progress bar")
+    p.add_argument("--seed", type=int, default=default(None), metavar="N",
+                   help="run every lesson with this random seed instead of its default")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -398,7 +403,8 @@ def main(argv: Sequence[str] | None = None, lessons_dir: Path | str = LESSONS_DI
     from tqdm import tqdm
 
     mode = "quick" if args.quick else "full"
-    print(f"running {len(lessons)} lesson(s), {mode} mode, output in {out}/")
+    seed_note = "" if args.seed is None else f", seed {args.seed}"
+    print(f"running {len(lessons)} lesson(s), {mode} mode{seed_note}, output in {out}/")
     outcomes: list[Outcome] = []
     start = time.perf_counter()
     # disable=None: tqdm shows the bar only on a terminal (no bar noise in CI logs)
@@ -406,7 +412,7 @@ def main(argv: Sequence[str] | None = None, lessons_dir: Path | str = LESSONS_DI
                dynamic_ncols=True)
     for les in bar:
         bar.set_description(les.name)
-        outcome = run_one(les, args.quick, out, verbose=args.verbose)
+        outcome = run_one(les, args.quick, out, verbose=args.verbose, seed=args.seed)
         outcomes.append(outcome)
         tqdm.write(summary_line(outcome))
     bar.close()

@@ -21,6 +21,7 @@ from lessons._lesson import Lesson
 def main(argv=None):
     L = Lesson(__file__, "A good lesson", argv)
     L.note("quick mode" if L.quick else "full mode")
+    L.note(f"seed is {L.seed}")
     L.table("numbers", ["x", "x squared", "|x|"], [[1, 1, 1], [-2, 4, 2]], caption="Squares & <cubes>")
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
@@ -130,6 +131,15 @@ def test_full_mode_passes_no_quick_flag(good_only: Path, tmp_path: Path) -> None
     assert runner.main(["--out", str(out), "--no-progress"], lessons_dir=good_only) == 0
     assert "full mode" in (out / "index.md").read_text()
     assert "(quick run)" not in (out / "index.md").read_text()
+
+
+def test_seed_is_passed_to_every_lesson(good_only: Path, tmp_path: Path) -> None:
+    out = tmp_path / "seeded"
+    assert runner.main(["--out", str(out), "--no-progress", "--seed", "17"], lessons_dir=good_only) == 0
+    assert "seed is 17" in (out / "index.md").read_text()
+    default = tmp_path / "default"
+    assert runner.main(["run", "01", "--out", str(default), "--no-progress"], lessons_dir=good_only) == 0
+    assert "seed is 0" in (default / "index.md").read_text()
 
 
 def test_failing_claim_and_crash_exit_nonzero_naming_the_lessons(mixed: Path, tmp_path: Path, capsys) -> None:
