@@ -34,6 +34,7 @@ from . import timing, workloads
 
 RESULTS = Path(__file__).resolve().parent / "results"
 IMPLS = ("minidl", "numpy", "torch")
+FAULT_NOTE_THRESHOLD = 100  # minor page faults per step worth a note in the table
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
               "NUMEXPR_NUM_THREADS")
 
@@ -294,6 +295,11 @@ def markdown(report: dict[str, Any]) -> str:
             noise = ", ".join(f"{i} {_spread(res[i])}" for i in IMPLS if i in res) or "-"
             lines.append(f"| {e['title']} | " + " | ".join(cells) + f" | {_fmt_ratio(e['ratios']['minidl/numpy'])} | "
                          f"{_fmt_ratio(e['ratios']['minidl/torch'])} | {e['bar'] or '-'} | {_met(e['met'], e['bar']) or '-'} | {noise} |")
+            faults = {i: res[i].get("minor_faults_per_call", 0.0) for i in IMPLS if i in res}
+            if max(faults.values(), default=0.0) >= FAULT_NOTE_THRESHOLD:
+                notes.append(f"- {e['name']}: minor page faults per step: "
+                             + ", ".join(f"{i} {f:,.0f}" for i, f in faults.items())
+                             + " (pages mapped afresh per step; see README, Performance)")
         for impl, why in e["skipped"].items():
             notes.append(f"- {e['name']}: {impl} skipped ({why})")
         for n in e["notes"]:

@@ -22,8 +22,17 @@ from typing import Any, Callable
 
 import numpy as np
 
+try:  # POSIX only: minor page faults show memory the C allocator gave back and takes again
+    import resource
+except ImportError:  # pragma: no cover - Windows
+    resource = None
+
 SETTLE_S = 0.005  # untimed work at the start of each block
 BLOCK_S = 0.03  # timed work per block
+
+
+def _minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt if resource is not None else 0
 
 
 def _call(fn: Callable[[], Any], inner: int) -> float:
@@ -35,7 +44,10 @@ def _call(fn: Callable[[], Any], inner: int) -> float:
 
 def interleaved(steps: dict[str, Callable[[], Any]], *, warmup: int, samples: int, rounds: int, inner: int = 1,
                 budget_s: float | None = None) -> dict[str, dict[str, float]]:
-    """Seconds per call of each step: ``{impl: {"median", "p25", "p75", "n"}}``.
+    """Seconds per call of each step: ``{impl: {"median", "p25", "p75", "n", ...}}``, with
+    ``minor_faults_per_call``: pages the process had to map afresh per call (each costs
+    about a microsecond; many mean the C allocator returns freed memory to the OS and the
+    next call faults it back in).
 
     ``warmup`` untimed samples each; then about ``samples`` timed samples per implementation
     spread over ``rounds`` rounds (fewer when the steps are slow and ``budget_s``, the soft
@@ -59,13 +71,16 @@ def interleaved(steps: dict[str, Callable[[], Any]], *, warmup: int, samples: in
     settle = {name: min(50, math.ceil(SETTLE_S / max(estimate[name] * inner, 1e-9))) for name in names}
     gc.collect()
     collected: dict[str, list[list[float]]] = {name: [] for name in names}
+    faults = dict.fromkeys(names, 0)
     for r in range(rounds):
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
             fn = steps[name]
             for _ in range(settle[name] * inner):
                 fn()
+            before = _minor_faults()
             collected[name].append([_call(fn, inner) for _ in range(block)])
+            faults[name] += _minor_faults() - before
     out = {}
     for name, blocks in collected.items():
         arr = np.asarray([t for b in blocks for t in b])
@@ -75,6 +90,7 @@ def interleaved(steps: dict[str, Callable[[], Any]], *, warmup: int, samples: in
             "p75": float(np.percentile(arr, 75)),
             "n": int(arr.size),
             "round_medians": [float(np.median(b)) for b in blocks],
+            "minor_faults_per_call": faults[name] / (arr.size * inner),
         }
     return out
 

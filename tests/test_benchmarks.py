@@ -206,6 +206,18 @@ def test_interleaved_timing_takes_turns():
     assert runs == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
 
 
+@pytest.mark.skipif(timing.resource is None, reason="page-fault counts need the POSIX resource module")
+def test_interleaved_counts_fresh_pages_per_call():
+    """A step that allocates 128 MiB afresh (above glibc's largest mmap threshold, so the
+    memory is mapped and unmapped every call) faults pages in every call: at least 64 even
+    with 2 MiB transparent huge pages, 32,768 with 4 KiB pages. Refilling one buffer faults none."""
+    buf = np.empty(1 << 20, dtype=np.float32)
+    steps = {"fresh": lambda: np.ones(1 << 25, dtype=np.float32), "reuse": lambda: buf.fill(1.0)}
+    out = timing.interleaved(steps, warmup=1, samples=4, rounds=2)
+    assert out["fresh"]["minor_faults_per_call"] >= 64
+    assert out["reuse"]["minor_faults_per_call"] < out["fresh"]["minor_faults_per_call"] / 10
+
+
 def test_memory_run_reports_peak_and_checkpoints():
     out = memory.run("numpy", steps=4, batch=4)
     assert out["peak_mib"] >= out["rss_start_mib"] > 0
