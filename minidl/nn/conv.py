@@ -5,7 +5,6 @@ See ``minidl/ops/conv.py`` for the im2col forward and the backward formulas.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .. import creation
@@ -50,12 +49,8 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """PyTorch's default: kaiming_uniform_(weight, a=sqrt(5)); bias ~ U(-1/sqrt(fan_in), +)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / math.sqrt(fan_in)
-            init.uniform_(self.bias, -bound, bound)
+        """weight, bias ~ U[-1/sqrt(fan_in), 1/sqrt(fan_in)] (PyTorch's default, see init.layer_default_)."""
+        init.layer_default_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return conv2d(input, self.weight, self.bias, self.stride, self.padding)

@@ -264,8 +264,24 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     return _fill(tensor, out)
 
 
+
+def layer_default_(weight: Tensor, bias: Tensor | None = None) -> None:
+    """PyTorch's default initialization of Linear and Conv layers (their ``reset_parameters``).
+
+    weight ~ kaiming_uniform_(a=sqrt(5)) = U[-1/sqrt(fan_in), 1/sqrt(fan_in)] and bias ~ the same
+    interval, fan_in = in_features (Linear) or in_channels * kh * kw (Conv2d): the lecture's
+    U[-1/sqrt(n), 1/sqrt(n)]. A layer with no inputs (fan_in = 0) has an empty weight and a
+    zero bias, as in PyTorch.
+    """
+    fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+    if fan_in > 0:
+        kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        uniform_(bias, -bound, bound)
+
 __all__ = [
     "calculate_gain", "zeros_", "ones_", "constant_", "uniform_", "normal_", "xavier_uniform_",
     "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "lecun_normal_", "orthogonal_",
-    "trunc_normal_",
+    "trunc_normal_", "layer_default_",
 ]

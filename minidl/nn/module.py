@@ -593,11 +593,8 @@ class Sequential(Module):
         targets = keys[idx] if isinstance(idx, slice) else [keys[self._index(idx)]]
         for k in targets:
             del self._modules[k]
-        items = list(self._modules.values())
         if all(k.isdigit() for k in keys):  # keep numbering 0..n-1 (PyTorch does the same)
-            self._modules.clear()
-            for i, m in enumerate(items):
-                self._modules[str(i)] = m
+            _renumber(self._modules, list(self._modules.values()))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -613,6 +610,14 @@ class Sequential(Module):
         for m in self._modules.values():
             input = m(input)
         return input
+
+
+def _renumber(store: dict, modules: list) -> None:
+    """Refill ``store`` with ``modules`` under the keys "0", "1", ... (indices stay contiguous
+    after a deletion)."""
+    store.clear()
+    for i, m in enumerate(modules):
+        store[str(i)] = m
 
 
 class ModuleList(Module):
@@ -641,9 +646,7 @@ class ModuleList(Module):
     def __delitem__(self, idx: Any) -> None:
         items = list(self._modules.values())
         del items[idx if isinstance(idx, slice) else self._index(idx)]
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self._modules, items)
 
     def __len__(self) -> int:
         return len(self._modules)

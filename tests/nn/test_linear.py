@@ -77,6 +77,15 @@ def test_linear_default_init_is_uniform_one_over_sqrt_fan_in():
     assert np.abs(w).max() > 0.99 * bound  # really uses the whole interval
 
 
+def test_linear_with_no_inputs_has_a_zero_bias_like_torch():
+    """in_features = 0: nothing to draw for the empty weight, and the bias interval
+    [-1/sqrt(0), ...] is taken as [0, 0] (PyTorch's rule), so the layer outputs zeros."""
+    layer = nn.Linear(0, 3)
+    assert layer.weight.shape == (3, 0)
+    np.testing.assert_array_equal(layer.bias.numpy(), np.zeros(3, dtype=np.float32))
+    np.testing.assert_array_equal(layer(md.zeros(2, 0)).numpy(), np.zeros((2, 3), dtype=np.float32))
+
+
 def test_linear_seeded_init_is_reproducible():
     md.manual_seed(3)
     a = nn.Linear(3, 2).weight.numpy().copy()
