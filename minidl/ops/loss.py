@@ -182,12 +182,12 @@ class _ClassLoss(Function):
 
     __slots__ = ("reduction", "denom", "in_shape", "out_shape")
 
-    def _reduce(self, losses: Any, target_w: Any) -> Any:
+    def _reduce(self, losses: Any, total: Any) -> Any:
+        """``losses`` reduced; "mean" divides by ``total``, the summed weight of the targets."""
         if self.reduction == "none":
             return losses.reshape(self.out_shape)
         if self.reduction == "sum":
             return losses.sum()
-        total = target_w.sum()
         self.denom = total
         if float(total) == 0.0:  # every target ignored: 0 / 0, as PyTorch
             return backend.array_module(losses).asarray(float("nan"), dtype=losses.dtype)
@@ -203,9 +203,17 @@ class _ClassLoss(Function):
 
 
 class CrossEntropy(_ClassLoss):
-    """loss_i = -sum_c q_ic log softmax(x_i)_c; dloss_i/dx_ic = p_ic sum_c q_ic - q_ic."""
+    """loss_i = -sum_c q_ic log p_ic with p_i = softmax(x_i);  dloss_i/dx_ic = p_ic sum_c q_ic - q_ic.
 
-    __slots__ = ()
+    The plain case (no class weights, no label smoothing, no ignored target) has the one-hot
+    q_ic = [c = t_i], and the formulas become the lecture's:
+
+        loss_i = -log p_{i, t_i},    dloss_i/dx_ic = p_ic - [c = t_i]   (softmax minus one-hot)
+
+    which is computed directly, without building q.
+    """
+
+    __slots__ = ("plain_targets",)
 
     def forward(self, x: Any, target: Any, weight: Any, ignore_index: int, reduction: str,
                 label_smoothing: float) -> Any:
@@ -216,6 +224,13 @@ class CrossEntropy(_ClassLoss):
         m, c = rows.shape
         shifted = rows - rows.max(axis=1, keepdims=True)
         logp = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))  # log-softmax
+        self.plain_targets = None
+        if weight is None and label_smoothing == 0 and not bool((t == ignore_index).any()):
+            self.plain_targets = t
+            self.save(logp)
+            return self._reduce(-logp[xp.arange(m), t], m)
+        if weight is None:
+            weight = xp.ones(c, dtype=x.dtype)
         keep = t != ignore_index
         safe_t = xp.where(keep, t, 0)
         target_w = weight[safe_t] * keep.astype(x.dtype)  # w_{t_i}, 0 if ignored
@@ -225,12 +240,19 @@ class CrossEntropy(_ClassLoss):
             q += (label_smoothing / c) * weight * keep.astype(x.dtype)[:, None]
         losses = -(q * logp).sum(axis=1)
         self.save(logp, q)
-        return self._reduce(losses, target_w)
+        return self._reduce(losses, target_w.sum())
 
     def backward(self, gy: Any) -> tuple:
-        logp, q = self.saved
-        xp = backend.array_module(logp)
-        drows = (xp.exp(logp) * q.sum(axis=1, keepdims=True) - q) * self._upstream(gy)
+        xp = backend.array_module(gy)
+        if self.plain_targets is not None:
+            (logp,) = self.saved
+            t = self.plain_targets
+            drows = xp.exp(logp)  # p
+            drows[xp.arange(t.shape[0]), t] -= 1  # p - onehot(t)
+            drows *= self._upstream(gy)
+        else:
+            logp, q = self.saved
+            drows = (xp.exp(logp) * q.sum(axis=1, keepdims=True) - q) * self._upstream(gy)
         return (_from_rows(drows, self.in_shape), None)
 
 
@@ -248,7 +270,7 @@ class NLL(_ClassLoss):
         target_w = weight[safe_t] * keep.astype(x.dtype)
         self.picked = (safe_t, target_w)
         losses = -target_w * rows[xp.arange(rows.shape[0]), safe_t]
-        return self._reduce(losses, target_w)
+        return self._reduce(losses, target_w.sum())
 
     def backward(self, gy: Any) -> tuple:
         safe_t, target_w = self.picked
@@ -270,7 +292,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
     c = _class_targets(input, target, op, ignore_index)
-    w = _class_weights(weight, c, input.data, op)
+    w = None if weight is None else _class_weights(weight, c, input.data, op)
     return CrossEntropy.apply(input, target, weight=w, ignore_index=ignore_index, reduction=reduction,
                               label_smoothing=float(label_smoothing))
 

@@ -167,6 +167,17 @@ def test_cross_entropy_stable_for_huge_logits():
     np.testing.assert_allclose(x.grad, [[0, 0, 0], [0.5, 0.5, -1]], atol=1e-6)
 
 
+def test_cross_entropy_plain_gradient_is_softmax_minus_one_hot():
+    """The lecture's dL/dz = (softmax(z) - onehot(y)) / N for the mean over N samples."""
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((5, 3))
+    y = np.array([0, 2, 1, 1, 0])
+    x = md.tensor(z, requires_grad=True)
+    L.cross_entropy(x, md.tensor(y)).backward()
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(x.grad, (p - np.eye(3)[y]) / 5, rtol=1e-12, atol=1e-15)
+
+
 def test_cross_entropy_all_ignored_mean_is_nan_like_torch():
     loss = L.cross_entropy(md.randn(2, 3), md.tensor([-100, -100]))
     assert np.isnan(loss.item())
@@ -176,11 +187,15 @@ def test_cross_entropy_all_ignored_mean_is_nan_like_torch():
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("shape", [(6, 4), (3, 4, 2, 2)])
-def test_cross_entropy_and_nll_match_torch(torch, reduction, smoothing, weighted, shape):
+@pytest.mark.parametrize("ignored", [False, True])
+def test_cross_entropy_and_nll_match_torch(torch, reduction, smoothing, weighted, shape, ignored):
+    """Every combination, including the plain case (no weight, smoothing or ignored target)
+    that cross_entropy computes as softmax minus one-hot."""
     rng = np.random.default_rng(0)
     x = (rng.standard_normal(shape) * 3).astype(np.float32)
     t = rng.integers(0, 4, (shape[0],) + shape[2:])
-    t.reshape(-1)[1] = -100
+    if ignored:
+        t.reshape(-1)[1] = -100
     w = (rng.random(4) + 0.2).astype(np.float32) if weighted else None
     tf = torch.nn.functional
     for ours_fn, theirs_fn, kw in [(L.cross_entropy, tf.cross_entropy, {"label_smoothing": smoothing}),
