@@ -128,12 +128,13 @@ class Maxout(Module):
     Ties: the gradient goes to the first maximal piece (see ``ops.activation.Maxout``).
     """
 
-    def __init__(self, in_features: int, out_features: int, pieces: int, bias: bool = True) -> None:
+    def __init__(self, in_features: int, out_features: int, pieces: int, bias: bool = True,
+                 device: str | None = None, dtype: Any = None) -> None:
         super().__init__()
         if isinstance(pieces, bool) or not isinstance(pieces, int) or pieces < 1:
             raise ValueError(f"Maxout: pieces must be a positive int, got {pieces!r}")
         self.in_features, self.out_features, self.pieces = in_features, out_features, pieces
-        self.linear = Linear(in_features, out_features * pieces, bias=bias)
+        self.linear = Linear(in_features, out_features * pieces, bias=bias, device=device, dtype=dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return A.maxout(self.linear(input), self.pieces)

@@ -29,7 +29,7 @@ class Conv2d(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: Any = None) -> None:
+                 padding_mode: str = "zeros", device: str | None = None, dtype: Any = None) -> None:
         super().__init__()
         if pair(dilation, "dilation", "Conv2d", 1) != (1, 1) or groups != 1 or padding_mode != "zeros":
             raise NotImplementedError("Conv2d: only dilation=1, groups=1 and padding_mode='zeros' are supported, "
@@ -41,9 +41,10 @@ class Conv2d(Module):
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d", 1)
         self.stride = pair(stride, "stride", "Conv2d", 1)
         self.padding = pair(padding, "padding", "Conv2d", 0)
-        self.weight = Parameter(creation.zeros(out_channels, in_channels, *self.kernel_size, dtype=dtype))
+        factory = dict(dtype=dtype, device=device)
+        self.weight = Parameter(creation.zeros(out_channels, in_channels, *self.kernel_size, **factory))
         if bias:
-            self.bias = Parameter(creation.zeros(out_channels, dtype=dtype))
+            self.bias = Parameter(creation.zeros(out_channels, **factory))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

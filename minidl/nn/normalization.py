@@ -25,22 +25,23 @@ class _BatchNorm(Module):
     _layout = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype: Any = None) -> None:
+                 track_running_stats: bool = True, device: str | None = None, dtype: Any = None) -> None:
         super().__init__()
+        factory = dict(dtype=dtype, device=device)
         if not isinstance(num_features, int) or isinstance(num_features, bool) or num_features < 1:
             raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
-            self.weight = Parameter(creation.ones(num_features, dtype=dtype))  # gamma
-            self.bias = Parameter(creation.zeros(num_features, dtype=dtype))  # beta
+            self.weight = Parameter(creation.ones(num_features, **factory))  # gamma
+            self.bias = Parameter(creation.zeros(num_features, **factory))  # beta
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", creation.zeros(dtype=backend.int64))
+            self.register_buffer("running_mean", creation.zeros(num_features, **factory))
+            self.register_buffer("running_var", creation.ones(num_features, **factory))
+            self.register_buffer("num_batches_tracked", creation.zeros(dtype=backend.int64, device=device))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -92,12 +93,13 @@ class LayerNorm(Module):
     ``torch.nn.LayerNorm``; weight (ones) and bias (zeros) of shape normalized_shape."""
 
     def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, dtype: Any = None) -> None:
+                 bias: bool = True, device: str | None = None, dtype: Any = None) -> None:
         super().__init__()
+        factory = dict(dtype=dtype, device=device)
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
-        self.register_parameter("weight", Parameter(creation.ones(*shape, dtype=dtype)) if elementwise_affine else None)
-        self.register_parameter("bias", Parameter(creation.zeros(*shape, dtype=dtype))
+        self.register_parameter("weight", Parameter(creation.ones(*shape, **factory)) if elementwise_affine else None)
+        self.register_parameter("bias", Parameter(creation.zeros(*shape, **factory))
                                 if elementwise_affine and bias else None)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -112,13 +114,14 @@ class GroupNorm(Module):
     like ``torch.nn.GroupNorm``; per-channel weight (ones) and bias (zeros)."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 dtype: Any = None) -> None:
+                 device: str | None = None, dtype: Any = None) -> None:
         super().__init__()
+        factory = dict(dtype=dtype, device=device)
         if num_groups < 1 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels {num_channels} must be divisible by num_groups {num_groups}")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        self.register_parameter("weight", Parameter(creation.ones(num_channels, dtype=dtype)) if affine else None)
-        self.register_parameter("bias", Parameter(creation.zeros(num_channels, dtype=dtype)) if affine else None)
+        self.register_parameter("weight", Parameter(creation.ones(num_channels, **factory)) if affine else None)
+        self.register_parameter("bias", Parameter(creation.zeros(num_channels, **factory)) if affine else None)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim < 2 or input.shape[1] != self.num_channels:
@@ -134,14 +137,15 @@ class InstanceNorm2d(Module):
     ``torch.nn.InstanceNorm2d`` with its defaults (affine=False, no running statistics)."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
-                 track_running_stats: bool = False, dtype: Any = None) -> None:
+                 track_running_stats: bool = False, device: str | None = None, dtype: Any = None) -> None:
         super().__init__()
+        factory = dict(dtype=dtype, device=device)
         if track_running_stats:
             raise ValueError("InstanceNorm2d: track_running_stats=True is not supported (instance statistics "
                              "are used in both modes, PyTorch's default)")
         self.num_features, self.eps, self.momentum, self.affine = num_features, eps, momentum, affine
-        self.register_parameter("weight", Parameter(creation.ones(num_features, dtype=dtype)) if affine else None)
-        self.register_parameter("bias", Parameter(creation.zeros(num_features, dtype=dtype)) if affine else None)
+        self.register_parameter("weight", Parameter(creation.ones(num_features, **factory)) if affine else None)
+        self.register_parameter("bias", Parameter(creation.zeros(num_features, **factory)) if affine else None)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim != 4 or input.shape[1] != self.num_features:

@@ -242,6 +242,26 @@ def test_to_cpu_is_noop_and_cuda_needs_gpu():
             net.cuda()
 
 
+LAYERS_WITH_FACTORY_ARGS = [
+    lambda **kw: nn.Linear(3, 2, **kw), lambda **kw: nn.Conv2d(1, 2, 3, **kw), lambda **kw: nn.Maxout(3, 2, 2, **kw),
+    lambda **kw: nn.BatchNorm1d(3, **kw), lambda **kw: nn.BatchNorm2d(3, **kw), lambda **kw: nn.LayerNorm(3, **kw),
+    lambda **kw: nn.GroupNorm(1, 3, **kw), lambda **kw: nn.InstanceNorm2d(3, affine=True, **kw),
+]
+
+
+@pytest.mark.parametrize("make", LAYERS_WITH_FACTORY_ARGS)
+def test_layers_take_device_and_dtype_like_torch(make):
+    """PyTorch's factory keywords: parameters and float buffers are made on ``device`` with ``dtype``."""
+    layer = make(device="cpu", dtype=md.float64)
+    floats = [t for t in layer.state_dict().values() if np.asarray(t).dtype.kind == "f"]
+    assert floats and all(t.device == "cpu" and t.dtype == np.float64 for t in floats)
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        make(device="tpu")
+    if not md.cupy_available():
+        with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
+            make(device="cuda")
+
+
 @pytest.mark.skipif(not md.cupy_available(), reason="CuPy with a GPU is not available")
 def test_to_cuda_moves_parameters_buffers_and_grads_in_place():  # pragma: no cover - GPU
     net = Block()
