@@ -1,18 +1,46 @@
 """Learning-rate schedules with PyTorch's semantics (``scheduler.step()`` after ``optimizer.step()``).
 
-Each scheduler writes ``group["lr"]`` of its optimizer's groups; ``get_last_lr()`` returns the
-list of the current lrs. Closed-form schedules compute ``lr(epoch)`` from ``base_lr``.
+Each scheduler's docstring gives its closed form, ``lr(epoch)`` from the group's ``base_lr``
+(its ``initial_lr``). ``step()`` applies the schedule the way PyTorch does, as an *update of
+the current* ``group["lr"]`` (the "chainable" form: ExponentialLR multiplies the current lr
+by gamma, StepLR does so every ``step_size`` epochs, ...). Alone, a scheduler follows its
+closed form (up to rounding); two schedulers stepped on the same optimizer compose, e.g. a
+LinearLR warm-up factor times an ExponentialLR decay. To *switch* from one schedule to the
+next at given epochs ("warm up for 5 epochs, then cosine decay") use ``SequentialLR``;
+``ChainedScheduler`` steps several at once. ``get_last_lr()`` returns the current lrs.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
+from collections import Counter
+from typing import Any, Sequence
 
 from .optimizer import Optimizer
 
 
+def _per_group(name: str, optimizer: Optimizer, value: Any) -> list:
+    """``value`` for each parameter group: a list/tuple of one per group, or one for all."""
+    n = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"expected {n} values for {name} (one per parameter group), got {len(value)}")
+        return list(value)
+    return [value] * n
+
+
+def _check_positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
 class LRScheduler:
-    """Base class: remembers ``base_lrs`` (``initial_lr``), counts ``last_epoch``, sets lrs."""
+    """Base class: remembers ``base_lrs`` (``initial_lr``), counts ``last_epoch``, sets lrs.
+
+    A subclass defines ``get_lr()``, the new lrs from the current ones (the chainable form),
+    and ``_closed_form_lr()``, ``lr(last_epoch)`` from ``base_lrs``.
+    """
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -21,16 +49,31 @@ class LRScheduler:
         if last_epoch == -1:
             for g in optimizer.param_groups:
                 g.setdefault("initial_lr", g["lr"])
+        else:
+            for i, g in enumerate(optimizer.param_groups):
+                if "initial_lr" not in g:
+                    raise KeyError(f"param_groups[{i}] has no 'initial_lr': resuming with last_epoch={last_epoch} "
+                                   "needs the optimizer state saved by the original run")
         self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._initial_step()
 
     def _initial_step(self) -> None:
+        """The constructor's step, to epoch ``last_epoch + 1`` (0 for a new schedule)."""
+        self._is_initial = True
         self.step()
+        self._is_initial = False
 
     def get_lr(self) -> list[float]:
-        """The lrs for ``self.last_epoch``: ``lr_i = f(base_lr_i, last_epoch)``."""
+        """The lrs for the new ``self.last_epoch``, from the current ``group["lr"]``."""
         raise NotImplementedError
+
+    def _closed_form_lr(self) -> list[float]:
+        """``lr(last_epoch)`` from ``base_lrs`` (SequentialLR restarts a schedule with it)."""
+        raise NotImplementedError
+
+    def _current_lrs(self) -> list[float]:
+        return [g["lr"] for g in self.optimizer.param_groups]
 
     def get_last_lr(self) -> list[float]:
         """The lrs set by the last ``step()``."""
@@ -39,9 +82,17 @@ class LRScheduler:
     def step(self) -> None:
         """Advance one epoch and write the new lrs into the optimizer's groups."""
         self.last_epoch += 1
-        for g, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        self._set_lrs(self.get_lr())
+
+    def _restart(self) -> None:
+        """Start the schedule again at epoch 0 (used by SequentialLR at a milestone)."""
+        self.last_epoch = 0
+        self._set_lrs(self._closed_form_lr())
+
+    def _set_lrs(self, lrs: list[float]) -> None:
+        for g, lr in zip(self.optimizer.param_groups, lrs):
             g["lr"] = float(lr)
-        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+        self._last_lr = self._current_lrs()
 
     def state_dict(self) -> dict:
         """Every attribute except the optimizer."""
@@ -52,69 +103,219 @@ class LRScheduler:
 
 
 class StepLR(LRScheduler):
-    """``lr = base_lr * gamma ** (epoch // step_size)``."""
+    """``lr = base_lr * gamma ** (epoch // step_size)``: the current lr times gamma every
+    ``step_size`` epochs."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
-        if step_size <= 0:
-            raise ValueError(f"step_size must be a positive int, got {step_size}")
+        _check_positive_int("step_size", step_size)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
         return [b * self.gamma ** (self.last_epoch // self.step_size) for b in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
-    """``lr = base_lr * gamma ** (number of milestones <= epoch)``."""
+    """``lr = base_lr * gamma ** (number of milestones <= epoch)``: the current lr times gamma
+    at each milestone (times gamma^k for a milestone listed k times)."""
 
-    def __init__(self, optimizer: Optimizer, milestones: list, gamma: float = 0.1, last_epoch: int = -1) -> None:
-        self.milestones, self.gamma = sorted(milestones), gamma
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        self.milestones, self.gamma = Counter(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        k = sum(1 for m in self.milestones if m <= self.last_epoch)
-        return [b * self.gamma ** k for b in self.base_lrs]
+        if self.last_epoch not in self.milestones:
+            return self._current_lrs()
+        return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [b * self.gamma ** passed for b in self.base_lrs]
 
 
 class ExponentialLR(LRScheduler):
-    """``lr = base_lr * gamma ** epoch``."""
+    """``lr = base_lr * gamma ** epoch``: the current lr times gamma every epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
         return [b * self.gamma ** self.last_epoch for b in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
-    """``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``."""
+    """``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``.
+
+    As an update of the current lr (PyTorch's form, which lets it compose with other
+    schedules): ``lr - eta_min`` is scaled by ``(1 + cos(pi e / T)) / (1 + cos(pi (e-1) / T))``;
+    past ``T_max`` the lr climbs back (a cosine of period ``2 T_max``), and at the restart
+    points, where that ratio would divide by zero, the lr steps up from eta_min by the
+    closed form's first increment.
+    """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
-        if T_max <= 0:
-            raise ValueError(f"T_max must be a positive int, got {T_max}")
+        _check_positive_int("T_max", T_max)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        e, T, lo = self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return self._current_lrs()
+        if (e - 1 - T) % (2 * T) == 0:
+            return [lr + (b - lo) * (1 - math.cos(math.pi / T)) / 2 for lr, b in zip(self._current_lrs(), self.base_lrs)]
+        ratio = (1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T))
+        return [lo + ratio * (lr - lo) for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
         e = self.last_epoch
         return [self.eta_min + (b - self.eta_min) * (1 + math.cos(math.pi * e / self.T_max)) / 2 for b in self.base_lrs]
 
 
 class LinearLR(LRScheduler):
-    """Linear warmup: ``lr = base_lr * (start + (end - start) * min(epoch, total_iters) / total_iters)``."""
+    """Linear warm-up: ``lr = base_lr * (start + (end - start) * min(epoch, total_iters) / total_iters)``.
+
+    As an update of the current lr: times ``start_factor`` at epoch 0, then times
+    ``f(e) / f(e - 1)`` with ``f`` the factor above, until ``total_iters``.
+    """
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1) -> None:
         if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
             raise ValueError("start_factor must be in (0, 1] and end_factor in [0, 1], "
                              f"got {start_factor}, {end_factor}")
+        _check_positive_int("total_iters", total_iters)
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        e, s, d = self.last_epoch, self.start_factor, self.end_factor - self.start_factor
+        if e == 0:
+            return [lr * s for lr in self._current_lrs()]
+        if self._is_initial or e > self.total_iters:
+            return self._current_lrs()
+        ratio = 1 + d / (self.total_iters * s + (e - 1) * d)  # f(e) / f(e - 1)
+        return [lr * ratio for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
         f = self.start_factor + (self.end_factor - self.start_factor) * min(self.last_epoch, self.total_iters) / self.total_iters
         return [b * f for b in self.base_lrs]
+
+
+class SequentialLR(LRScheduler):
+    """One schedule after another: ``schedulers[i]`` runs from ``milestones[i - 1]`` on.
+
+    ``SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5), CosineAnnealingLR(opt, 45)],
+    milestones=[5])`` warms up over 5 epochs, then restarts the cosine at ``base_lr``.
+    At a milestone the next schedule starts over at its epoch 0 (its closed form there).
+    """
+
+    def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler], milestones: Sequence[int],
+                 last_epoch: int = -1) -> None:
+        _check_composite(self, optimizer, schedulers)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR needs one milestone fewer than schedulers, got {len(schedulers)} "
+                             f"schedulers and {len(milestones)} milestones")
+        if list(milestones) != sorted(milestones):
+            raise ValueError(f"SequentialLR milestones must be increasing, got {list(milestones)}")
+        self.optimizer, self._schedulers, self._milestones = optimizer, list(schedulers), list(milestones)
+        self.last_epoch = last_epoch + 1
+        # Each scheduler already took its constructor's step: start again from the initial lrs,
+        # with only the schedule that runs at epoch 0 stepped.
+        for g in optimizer.param_groups:
+            g["lr"] = g["initial_lr"]
+        for s in self._schedulers:
+            _undo_initial_step(s)
+        first = self._schedulers[bisect_right(self._milestones, 0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        i = bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[i]
+        if i > 0 and self._milestones[i - 1] == self.last_epoch:
+            scheduler._restart()
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self) -> dict:
+        return _composite_state(self)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        _load_composite_state(self, state_dict)
+
+
+class ChainedScheduler(LRScheduler):
+    """Step several schedulers of one optimizer together: their updates compose, e.g. a
+    ``ConstantLR``-style warm-up factor times an ``ExponentialLR`` decay."""
+
+    def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None) -> None:
+        if not schedulers:
+            raise ValueError("ChainedScheduler needs at least one scheduler")
+        optimizer = optimizer or schedulers[0].optimizer
+        _check_composite(self, optimizer, schedulers)
+        self.optimizer, self._schedulers = optimizer, list(schedulers)
+        self._last_lr = self._current_lrs()
+
+    def step(self) -> None:
+        for s in self._schedulers:
+            s.step()
+        self._last_lr = self._current_lrs()
+
+    def state_dict(self) -> dict:
+        return _composite_state(self)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        _load_composite_state(self, state_dict)
+
+
+def _check_composite(composite: LRScheduler, optimizer: Optimizer, schedulers: Sequence[Any]) -> None:
+    name = type(composite).__name__
+    if not schedulers:
+        raise ValueError(f"{name} needs at least one scheduler")
+    for i, s in enumerate(schedulers):
+        if isinstance(s, ReduceLROnPlateau):
+            raise ValueError(f"{name} cannot hold ReduceLROnPlateau (index {i}): its step() needs the metric")
+        if not isinstance(s, LRScheduler):
+            raise TypeError(f"{name}: schedulers[{i}] is a {type(s).__name__}, not a learning-rate scheduler")
+        if s.optimizer is not optimizer:
+            raise ValueError(f"{name}: schedulers[{i}] ({type(s).__name__}) belongs to another optimizer")
+
+
+def _undo_initial_step(scheduler: LRScheduler) -> None:
+    if isinstance(scheduler, (SequentialLR, ChainedScheduler)):
+        for s in scheduler._schedulers:
+            _undo_initial_step(s)
+    else:
+        scheduler.last_epoch -= 1
+
+
+def _composite_state(composite: LRScheduler) -> dict:
+    state = {k: v for k, v in composite.__dict__.items() if k not in ("optimizer", "_schedulers")}
+    state["_schedulers"] = [s.state_dict() for s in composite._schedulers]
+    return state
+
+
+def _load_composite_state(composite: LRScheduler, state_dict: dict) -> None:
+    state = dict(state_dict)
+    inner = state.pop("_schedulers")
+    composite.__dict__.update(state)
+    for s, sd in zip(composite._schedulers, inner):
+        s.load_state_dict(sd)
 
 
 class ReduceLROnPlateau:
@@ -128,6 +329,8 @@ class ReduceLROnPlateau:
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
                  min_lr: float | list = 0.0, eps: float = 1e-8) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         if factor >= 1.0:
             raise ValueError(f"factor should be < 1.0, got {factor}")
         if mode not in ("min", "max"):
@@ -135,8 +338,7 @@ class ReduceLROnPlateau:
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
         self.optimizer = optimizer
-        n = len(optimizer.param_groups)
-        self.min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
+        self.min_lrs = _per_group("min_lr", optimizer, min_lr)
         self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode, self.cooldown, self.eps = threshold, threshold_mode, cooldown, eps
         self.best = math.inf if mode == "min" else -math.inf
@@ -181,37 +383,101 @@ class ReduceLROnPlateau:
 
 
 class OneCycleLR(LRScheduler):
-    """One-cycle policy (cosine anneal, PyTorch defaults, three_phase=False).
+    """The one-cycle policy (Smith), PyTorch's ``OneCycleLR``, stepped once per *batch*.
 
-    Warm up from ``max_lr / div_factor`` to ``max_lr`` over ``pct_start * total_steps - 1``
-    steps, then anneal to ``initial_lr / final_div_factor`` at step ``total_steps - 1``.
+    Phases (two by default; ``three_phase=True`` adds a symmetric warm-down before the end):
+
+        warm-up   steps 0 .. pct_start * total_steps - 1:  lr  initial_lr -> max_lr,
+                                                            momentum  max_momentum -> base_momentum
+        anneal    ... .. total_steps - 1:                   lr  max_lr -> min_lr,
+                                                            momentum  base_momentum -> max_momentum
+
+    with initial_lr = max_lr / div_factor and min_lr = initial_lr / final_div_factor; each
+    phase interpolates by a half cosine (``anneal_strategy="cos"``) or linearly. With
+    ``cycle_momentum`` (the default, as in PyTorch) the optimizer's ``momentum`` (SGD,
+    RMSprop) or ``betas[0]`` (Adam, AdamW) moves opposite to the lr: high momentum while the
+    lr is small. ``total_steps``, or ``epochs`` and ``steps_per_epoch``, fix the length; stepping
+    past ``total_steps`` raises.
     """
 
-    def __init__(self, optimizer: Optimizer, max_lr: float, total_steps: int, pct_start: float = 0.3,
-                 div_factor: float = 25.0, final_div_factor: float = 1e4, last_epoch: int = -1) -> None:
-        if total_steps <= 0:
-            raise ValueError(f"total_steps must be positive, got {total_steps}")
-        self.total_steps = total_steps
-        for g in optimizer.param_groups:
-            g["initial_lr"] = max_lr / div_factor
-            g["max_lr"] = max_lr
-            g["min_lr"] = g["initial_lr"] / final_div_factor
-        self.phase_end = float(pct_start * total_steps) - 1
+    def __init__(self, optimizer: Optimizer, max_lr: float | list, total_steps: int | None = None,
+                 epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True, base_momentum: float | list = 0.85,
+                 max_momentum: float | list = 0.95, div_factor: float = 25.0, final_div_factor: float = 1e4,
+                 three_phase: bool = False, last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        if total_steps is not None:
+            _check_positive_int("total_steps", total_steps)
+        elif epochs is not None and steps_per_epoch is not None:
+            _check_positive_int("epochs", epochs)
+            _check_positive_int("steps_per_epoch", steps_per_epoch)
+            total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError("OneCycleLR needs total_steps, or epochs and steps_per_epoch")
+        if not 0 <= pct_start <= 1:
+            raise ValueError(f"pct_start must be in [0, 1], got {pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+        self.total_steps, self.anneal_strategy, self.cycle_momentum = total_steps, anneal_strategy, cycle_momentum
+        warm_end = float(pct_start * total_steps) - 1
+        # (last step of the phase, lr from -> to, momentum from -> to), group keys
+        if three_phase:
+            self.phases = [(warm_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                           (2 * warm_end, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                           (total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+        else:
+            self.phases = [(warm_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                           (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+        groups = optimizer.param_groups
+        if last_epoch == -1:
+            for g, top in zip(groups, _per_group("max_lr", optimizer, max_lr)):
+                g["initial_lr"] = top / div_factor
+                g["max_lr"] = top
+                g["min_lr"] = g["initial_lr"] / final_div_factor
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"OneCycleLR(cycle_momentum=True) needs an optimizer with momentum or betas; "
+                                 f"{type(optimizer).__name__} has neither (pass cycle_momentum=False)")
+            self.use_beta1 = "betas" in optimizer.defaults
+            if last_epoch == -1:
+                for g, top, low in zip(groups, _per_group("max_momentum", optimizer, max_momentum),
+                                       _per_group("base_momentum", optimizer, base_momentum)):
+                    self._set_momentum(g, top)
+                    g["max_momentum"], g["base_momentum"] = top, low
         super().__init__(optimizer, last_epoch)
 
-    @staticmethod
-    def _cos(start: float, end: float, pct: float) -> float:
-        return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+    def _set_momentum(self, group: dict, value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "linear":
+            return start + (end - start) * pct
+        return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)  # half cosine
 
     def get_lr(self) -> list[float]:
         t = self.last_epoch
-        if t >= self.total_steps:
+        if t > self.total_steps:
             raise ValueError(f"tried to step {t} times; OneCycleLR was built with total_steps={self.total_steps}")
-        out = []
+        lrs = []
         for g in self.optimizer.param_groups:
-            if t <= self.phase_end:
-                out.append(self._cos(g["initial_lr"], g["max_lr"], t / self.phase_end))
-            else:
-                end2 = self.total_steps - 1
-                out.append(self._cos(g["max_lr"], g["min_lr"], (t - self.phase_end) / (end2 - self.phase_end)))
-        return out
+            start = 0.0
+            for i, (end, lr_from, lr_to, m_from, m_to) in enumerate(self.phases):
+                if t <= end or i == len(self.phases) - 1:
+                    pct = (t - start) / (end - start)
+                    lrs.append(self._anneal(g[lr_from], g[lr_to], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(g, self._anneal(g[m_from], g[m_to], pct))
+                    break
+                start = end
+        return lrs
+
+    def _closed_form_lr(self) -> list[float]:
+        return self.get_lr()  # already computed from the step number alone
+
+
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
+           "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau", "OneCycleLR"]

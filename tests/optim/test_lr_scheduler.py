@@ -15,7 +15,9 @@ SCHEDS = [
     ("ExponentialLR", dict(gamma=0.9)),
     ("CosineAnnealingLR", dict(T_max=10, eta_min=0.001)),
     ("LinearLR", dict(start_factor=0.1, end_factor=1.0, total_iters=4)),
-    ("OneCycleLR", dict(max_lr=1.0, total_steps=20)),
+    ("OneCycleLR", dict(max_lr=1.0, total_steps=19)),  # may be stepped up to total_steps times
+    ("OneCycleLR", dict(max_lr=[1.0, 0.5], epochs=4, steps_per_epoch=5, anneal_strategy="linear")),
+    ("OneCycleLR", dict(max_lr=1.0, total_steps=25, three_phase=True, pct_start=0.2)),
 ]
 
 
@@ -110,3 +112,138 @@ def test_scheduler_errors():
         S.ReduceLROnPlateau(opt, factor=2.0)
     with pytest.raises(TypeError, match="is not an Optimizer"):
         S.StepLR(object(), step_size=1)
+
+
+# ----------------------------------------------------------------------------- composing schedules
+
+
+def _two_group_sgd(lib, momentum=0.9):
+    if lib is None:
+        ps = [md.tensor([1.0], requires_grad=True) for _ in range(2)]
+        return optim.SGD([{"params": [ps[0]], "lr": 0.1}, {"params": [ps[1]], "lr": 0.02}], lr=0.1, momentum=momentum)
+    ps = [lib.nn.Parameter(lib.ones(1)) for _ in range(2)]
+    return lib.optim.SGD([{"params": [ps[0]], "lr": 0.1}, {"params": [ps[1]], "lr": 0.02}], lr=0.1, momentum=momentum)
+
+
+COMPOSITIONS = {
+    # two schedulers stepped on one optimizer: their updates compose (warm-up factor x decay)
+    "two_stepped": lambda S, o: [S.LinearLR(o, 0.1, 1.0, 5), S.ExponentialLR(o, 0.9)],
+    "chained": lambda S, o: [S.ChainedScheduler([S.LinearLR(o, 0.25, 1.0, 4), S.StepLR(o, 3, 0.5)])],
+    "sequential": lambda S, o: [S.SequentialLR(o, [S.LinearLR(o, 0.1, 1.0, 5), S.CosineAnnealingLR(o, 10, 0.001)],
+                                               milestones=[5])],
+    "sequential3": lambda S, o: [S.SequentialLR(o, [S.ExponentialLR(o, 0.5), S.StepLR(o, 2, 0.1),
+                                                    S.MultiStepLR(o, [1, 3], 0.5)], milestones=[3, 8])],
+}
+
+
+def _composed_lrs(lib, S, make, n=20):
+    opt = _two_group_sgd(lib)
+    scheds = make(S, opt)
+    out = [[g["lr"] for g in opt.param_groups]]
+    for _ in range(n):
+        opt.step()
+        for s in scheds:
+            s.step()
+        out.append([g["lr"] for g in opt.param_groups])
+    return np.array(out, dtype=float)
+
+
+@pytest.mark.parametrize("name", list(COMPOSITIONS))
+def test_composed_schedules_match_torch(torch, name):
+    got = _composed_lrs(None, S, COMPOSITIONS[name])
+    want = _composed_lrs(torch, torch.optim.lr_scheduler, COMPOSITIONS[name])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_composed_schedules_without_torch():
+    """Warm-up then decay, by hand: LinearLR(0.1 -> 1 over 5) stepped together with
+    ExponentialLR(0.9) gives base * f(e) * 0.9^e; SequentialLR restarts the second at base."""
+    got = _composed_lrs(None, S, COMPOSITIONS["two_stepped"], n=8)[:, 0]
+    f = [0.1 + 0.9 * min(e, 5) / 5 for e in range(9)]
+    np.testing.assert_allclose(got, [0.1 * f[e] * 0.9 ** e for e in range(9)], rtol=1e-12)
+    got = _composed_lrs(None, S, COMPOSITIONS["sequential"], n=7)[:, 0]
+    warm = [0.1 * (0.1 + 0.9 * e / 5) for e in range(5)]
+    cosine = [0.001 + (0.1 - 0.001) * (1 + math.cos(math.pi * e / 10)) / 2 for e in range(3)]
+    np.testing.assert_allclose(got, warm + cosine, rtol=1e-12)
+
+
+def test_sequential_state_dict_round_trip():
+    opt = _two_group_sgd(None)
+    seq = COMPOSITIONS["sequential"](S, opt)[0]
+    for _ in range(6):
+        seq.step()
+    sd = seq.state_dict()
+    opt2 = _two_group_sgd(None)
+    seq2 = COMPOSITIONS["sequential"](S, opt2)[0]
+    seq2.load_state_dict(sd)
+    opt2.load_state_dict(opt.state_dict())
+    for _ in range(5):
+        seq.step()
+        seq2.step()
+        assert seq2.get_last_lr() == seq.get_last_lr()
+
+
+# ----------------------------------------------------------------------------- one cycle
+
+
+@pytest.mark.parametrize("opt_name,kw", [("SGD", dict(momentum=0.9)), ("Adam", {}), ("RMSprop", dict(momentum=0.5))])
+def test_one_cycle_cycles_momentum_like_torch(torch, opt_name, kw):
+    def run(lib, opt_module, sched_module):
+        p = lib.nn.Parameter(lib.ones(1)) if lib is torch else md.tensor([1.0], requires_grad=True)
+        opt = getattr(opt_module, opt_name)([p], lr=0.1, **kw)
+        sch = sched_module.OneCycleLR(opt, max_lr=1.0, total_steps=12)
+        key = "betas" if opt_name == "Adam" else "momentum"
+        seen = []
+        for _ in range(12):
+            g = opt.param_groups[0]
+            seen.append((g["lr"], g[key][0] if key == "betas" else g[key]))
+            opt.step()
+            sch.step()
+        return np.array(seen)
+
+    got = run(None, optim, S)
+    want = run(torch, torch.optim, torch.optim.lr_scheduler)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert got[0, 1] == 0.95 and 0.85 <= got[:, 1].min() < 0.86  # high momentum while the lr is small
+
+
+def test_one_cycle_momentum_without_torch():
+    opt = optim.SGD([md.tensor([1.0], requires_grad=True)], lr=0.1, momentum=0.9)
+    sch = S.OneCycleLR(opt, max_lr=1.0, total_steps=10, pct_start=0.5, anneal_strategy="linear")
+    lrs, moms = [], []
+    for _ in range(10):
+        lrs.append(opt.param_groups[0]["lr"])
+        moms.append(opt.param_groups[0]["momentum"])
+        sch.step()
+    peak = int(np.argmax(lrs))
+    assert peak == 4 and lrs[peak] == 1.0 and lrs[0] == pytest.approx(0.04)
+    assert moms[peak] == pytest.approx(0.85) and moms[0] == 0.95 and moms[-1] == pytest.approx(0.95)
+    np.testing.assert_allclose(np.diff(lrs[:5]), 0.24)  # linear warm-up: (1 - 0.04) / 4 a step
+
+
+def test_one_cycle_can_step_total_steps_times_then_raises():
+    opt = optim.SGD([md.tensor([1.0], requires_grad=True)], lr=0.1, momentum=0.9)
+    sch = S.OneCycleLR(opt, max_lr=1.0, total_steps=5)
+    for _ in range(5):
+        sch.step()
+    with pytest.raises(ValueError, match="total_steps=5"):
+        sch.step()
+
+
+def test_composite_and_one_cycle_errors():
+    opt = optim.SGD([md.tensor([1.0], requires_grad=True)], lr=0.1)
+    other = optim.SGD([md.tensor([1.0], requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match="one milestone fewer"):
+        S.SequentialLR(opt, [S.StepLR(opt, 2), S.StepLR(opt, 2)], milestones=[])
+    with pytest.raises(ValueError, match="another optimizer"):
+        S.SequentialLR(opt, [S.StepLR(opt, 2), S.StepLR(other, 2)], milestones=[3])
+    with pytest.raises(ValueError, match="ReduceLROnPlateau"):
+        S.ChainedScheduler([S.ReduceLROnPlateau(opt)])
+    with pytest.raises(ValueError, match="needs total_steps, or epochs and steps_per_epoch"):
+        S.OneCycleLR(opt, max_lr=1.0)
+    with pytest.raises(ValueError, match="momentum or betas"):
+        S.OneCycleLR(optim.Adagrad([md.tensor([1.0], requires_grad=True)]), max_lr=1.0, total_steps=5)
+    with pytest.raises(ValueError, match="one per parameter group"):
+        S.OneCycleLR(opt, max_lr=[1.0, 2.0], total_steps=5)
+    with pytest.raises(ValueError, match="total_iters must be a positive int"):
+        S.LinearLR(opt, total_iters=0)
