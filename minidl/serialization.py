@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from typing import Any
 
 from . import backend
@@ -84,12 +84,19 @@ def save(obj: dict, path: str | os.PathLike) -> None:
     meta = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root}).encode("utf-8")
     arrays[_STRUCTURE] = backend.bytes_to_array(meta)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".minidl-", suffix=".tmp", dir=folder)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"md.save: cannot write {path!r}: the folder {folder!r} does not exist")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"md.save: cannot write {path!r}: it is a folder; give a file name such as "
+                                f"{os.path.join(path, 'model.npz')!r}")
+    fd, tmp = _create_beside(path)
     try:
         with os.fdopen(fd, "wb") as f:
             backend.save_npz(f, arrays)
             f.flush()
             os.fsync(f.fileno())
+        if os.path.exists(path):  # overwriting: keep the old file's permissions
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -97,6 +104,22 @@ def save(obj: dict, path: str | os.PathLike) -> None:
         except OSError:
             pass
         raise
+
+
+def _create_beside(path: str) -> tuple[int, str]:
+    """A new, empty temporary file in ``path``'s folder: ``(file descriptor, its path)``.
+
+    Created with mode 0o666 filtered by the umask, like any file a program writes (unlike
+    ``tempfile.mkstemp``'s private 0o600, which the rename would carry over to ``path``).
+    """
+    folder, name = os.path.split(os.path.abspath(path))
+    for _ in range(100):
+        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"md.save: could not create a temporary file beside {path!r}")
 
 
 # ---------------------------------------------------------------------- load

@@ -121,6 +121,29 @@ def test_path_is_used_as_given_and_overwrite_works(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["checkpoint.bin"]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_saved_file_has_ordinary_permissions(tmp_path):
+    """A new checkpoint gets 0o666 minus the umask, like any written file (not a temporary
+    file's private 0o600); overwriting keeps the old file's mode."""
+    mask = os.umask(0o022)
+    try:
+        md.save({"a": 1}, tmp_path / "new.npz")
+        assert os.stat(tmp_path / "new.npz").st_mode & 0o777 == 0o644
+        os.chmod(tmp_path / "new.npz", 0o640)
+        md.save({"a": 2}, tmp_path / "new.npz")
+        assert os.stat(tmp_path / "new.npz").st_mode & 0o777 == 0o640
+    finally:
+        os.umask(mask)
+
+
+def test_save_errors_name_the_path_given(tmp_path):
+    with pytest.raises(FileNotFoundError, match="cannot write .*nodir.*the folder .*nodir.* does not exist"):
+        md.save({"a": 1}, tmp_path / "nodir" / "f.npz")
+    with pytest.raises(IsADirectoryError, match="it is a folder"):
+        md.save({"a": 1}, tmp_path)
+    assert os.listdir(tmp_path) == []
+
+
 def test_file_is_a_plain_npz_readable_without_pickle(tmp_path):
     md.save({"w": np.ones(3)}, tmp_path / "x.npz")
     with np.load(tmp_path / "x.npz", allow_pickle=False) as f:

@@ -341,7 +341,11 @@ class Module:
         if isinstance(target, str) and target.strip().lower().split(":")[0] in ("cpu", "cuda", "gpu"):
             device = backend.normalize_device(target)
         else:
-            dtype = backend.as_dtype(target)
+            try:
+                dtype = backend.as_dtype(target)
+            except (TypeError, ValueError):
+                raise TypeError(f"Module.to: expected a device ('cpu', 'cuda' or 'cuda:N') or a floating-point "
+                                f"dtype, got {target!r}") from None
             if not backend.is_float_dtype(dtype):
                 raise TypeError(f"Module.to: can only cast to a floating-point dtype, got {dtype}")
 

@@ -240,6 +240,9 @@ def test_to_cpu_is_noop_and_cuda_needs_gpu():
     if not md.cupy_available():
         with pytest.raises(RuntimeError, match="cannot move"):
             net.cuda()
+    for bad in ("tpu", 3):
+        with pytest.raises(TypeError, match="expected a device .* or a floating-point dtype, got"):
+            net.to(bad)
 
 
 LAYERS_WITH_FACTORY_ARGS = [
