@@ -13,9 +13,10 @@ Max pooling:  y[n, c, i, j] = max_{u, v} x[n, c, i*s + u, j*s + v]  (padding cou
     same either way, and a first-max rule is what lets ``MaxPool2d`` match PyTorch's
     gradients exactly.
 
-Average pooling:  y[n, c, i, j] = (1 / (kh kw)) sum_{u, v} x[n, c, i*s + u, j*s + v]
-    dL/dx[n, c, i*s + u, j*s + v] += dL/dy[n, c, i, j] / (kh kw).
-    Zero padding is counted in the average (PyTorch's default ``count_include_pad=True``).
+Average pooling:  y[n, c, i, j] = (1 / K_ij) sum_{u, v} x[n, c, i*s + u, j*s + v]
+    dL/dx[n, c, i*s + u, j*s + v] += dL/dy[n, c, i, j] / K_ij.
+    K_ij = kh kw: zero padding counts in the average (PyTorch's default ``count_include_pad=True``);
+    with ``count_include_pad=False``, K_ij is the number of the window's pixels inside the image.
 
 Both backward passes loop over the kh*kw kernel offsets (u, v) only; each step touches the
 strided slice x[:, :, u : u + s*OH : s, v : v + s*OW : s] of every window at once.
@@ -97,29 +98,62 @@ class MaxPool2d(Function):
 
 
 class AvgPool2d(Function):
-    """y = mean over each (kh, kw) window (zero padding included in the count)."""
+    """y = mean over each (kh, kw) window: the window's sum divided by K_ij (module docstring)."""
 
-    __slots__ = ("kernel", "stride", "padding", "x_shape", "out_hw")
+    __slots__ = ("kernel", "stride", "padding", "x_shape", "out_hw", "counts")
 
-    def forward(self, x: Any, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int]) -> Any:
+    def forward(self, x: Any, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
+                count_include_pad: bool) -> Any:
         self.kernel, self.stride, self.padding, self.x_shape = kernel, stride, padding, x.shape
         windows = backend.sliding_windows_2d(pad2d(x, padding), kernel, stride)
         self.out_hw = windows.shape[2:4]
-        return windows.mean(axis=(4, 5))
+        if count_include_pad or padding == (0, 0):
+            self.counts = x.dtype.type(kernel[0] * kernel[1])
+        else:
+            self.counts = _pixels_inside(x, kernel, stride, padding, self.out_hw)
+        return windows.sum(axis=(4, 5)) / self.counts
 
     def backward(self, gy: Any) -> tuple:
         xp = backend.array_module(gy)
-        (kh, kw), (ph, pw) = self.kernel, self.padding
+        (ph, pw) = self.padding
         n, c, h, w = self.x_shape
-        share = gy / gy.dtype.type(kh * kw)  # each of the kh*kw inputs gets 1/(kh kw)
+        share = gy / self.counts  # each input of window (i, j) gets 1 / K_ij of its gradient
         dxpad = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=gy.dtype)
-        for u in range(kh):
-            for v in range(kw):
+        for u in range(self.kernel[0]):
+            for v in range(self.kernel[1]):
                 dxpad[_offset_slices(u, v, self.stride, self.out_hw)] += share
         return (dxpad[:, :, ph:ph + h, pw:pw + w],)
 
 
-def _pool_args(op: str, input: Any, kernel_size: Any, stride: Any, padding: Any) -> tuple:
+def _pixels_inside(x: Any, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
+                   out_hw: tuple[int, int]) -> Any:
+    """K_ij (OH, OW): how many pixels of window (i, j) lie inside the unpadded image. Rows and
+    columns are independent: window row i covers rows [i s - p, i s - p + kh) of the image."""
+    xp = backend.array_module(x)
+
+    def inside(size: int, k: int, s: int, p: int, n_out: int) -> Any:
+        start = xp.arange(n_out) * s - p
+        return xp.minimum(start + k, size) - xp.maximum(start, 0)
+
+    rows = inside(x.shape[2], kernel[0], stride[0], padding[0], out_hw[0])
+    cols = inside(x.shape[3], kernel[1], stride[1], padding[1], out_hw[1])
+    return (rows[:, None] * cols[None, :]).astype(x.dtype)
+
+
+def check_pool_options(op: str, ceil_mode: bool, **options: tuple[Any, Any]) -> None:
+    """Raise for PyTorch pooling options minidl does not implement: ``ceil_mode=True`` and any
+    ``name=(value, default)`` in ``options`` whose value is not the default."""
+    if ceil_mode:
+        raise NotImplementedError(f"{op}: ceil_mode=True is not supported (output sizes round down); pad the input "
+                                  "so the windows fit, or choose a stride that divides it")
+    for name, (value, default) in options.items():
+        if value != default:
+            raise NotImplementedError(f"{op}: {name}={value!r} is not supported, only {name}={default!r}")
+
+
+def _pool_args(op: str, input: Any, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool = False,
+               **options: tuple[Any, Any]) -> tuple:
+    check_pool_options(op, ceil_mode, **options)
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
     if input.ndim != 4:
@@ -139,16 +173,29 @@ def _pool_args(op: str, input: Any, kernel_size: Any, stride: Any, padding: Any)
     return kernel, stride, padding
 
 
-def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """Max pooling like ``torch.nn.functional.max_pool2d``: (N, C, H, W) -> (N, C, OH, OW).
 
     Gradient at ties: all of it goes to the first maximum (row-major) of each window.
+    ``dilation``, ``ceil_mode`` and ``return_indices`` exist for PyTorch's argument order;
+    only their defaults are supported.
     """
-    kernel, stride, padding = _pool_args("max_pool2d", input, kernel_size, stride, padding)
+    kernel, stride, padding = _pool_args("max_pool2d", input, kernel_size, stride, padding, ceil_mode,
+                                         dilation=(pair(dilation, "dilation", "max_pool2d", 1), (1, 1)),
+                                         return_indices=(return_indices, False))
     return MaxPool2d.apply(input, kernel=kernel, stride=stride, padding=padding)
 
 
-def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
-    """Average pooling like ``torch.nn.functional.avg_pool2d`` (count_include_pad=True)."""
-    kernel, stride, padding = _pool_args("avg_pool2d", input, kernel_size, stride, padding)
-    return AvgPool2d.apply(input, kernel=kernel, stride=stride, padding=padding)
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Average pooling like ``torch.nn.functional.avg_pool2d``: (N, C, H, W) -> (N, C, OH, OW).
+
+    ``count_include_pad=True`` (PyTorch's default) divides every window by kh*kw, zero padding
+    included; ``False`` divides by the number of the window's pixels inside the image.
+    ``ceil_mode`` and ``divisor_override`` only take their defaults.
+    """
+    kernel, stride, padding = _pool_args("avg_pool2d", input, kernel_size, stride, padding, ceil_mode,
+                                         divisor_override=(divisor_override, None))
+    return AvgPool2d.apply(input, kernel=kernel, stride=stride, padding=padding,
+                           count_include_pad=bool(count_include_pad))

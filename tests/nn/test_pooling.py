@@ -15,18 +15,23 @@ def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
-def pool_reference(x, kernel_size, stride=None, padding=0, kind="max"):
+def pool_reference(x, kernel_size, stride=None, padding=0, kind="max", count_include_pad=True):
     kh, kw = _pair(kernel_size)
     sh, sw = _pair(stride if stride is not None else kernel_size)
     ph, pw = _pair(padding)
     fill = -np.inf if kind == "max" else 0.0
+    inside = np.pad(np.ones(x.shape[2:]), ((ph, ph), (pw, pw)))  # 1 for image pixels, 0 for padding
     x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
     oh, ow = (x.shape[2] - kh) // sh + 1, (x.shape[3] - kw) // sw + 1
     y = np.zeros(x.shape[:2] + (oh, ow))
     for i in range(oh):
         for j in range(ow):
             win = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
-            y[:, :, i, j] = win.max(axis=(2, 3)) if kind == "max" else win.mean(axis=(2, 3))
+            if kind == "max":
+                y[:, :, i, j] = win.max(axis=(2, 3))
+            else:
+                count = kh * kw if count_include_pad else inside[i * sh:i * sh + kh, j * sw:j * sw + kw].sum()
+                y[:, :, i, j] = win.sum(axis=(2, 3)) / count
     return y
 
 
@@ -49,9 +54,10 @@ def test_max_pool2d_forward_and_gradient(case):
     T.check_op(max_pool2d, lambda a, **k: pool_reference(a, kind="max", **k), x, kwargs=kw)
 
 
-@given(pool_case(unique=False))
-def test_avg_pool2d_forward_and_gradient(case):
+@given(pool_case(unique=False), st.booleans())
+def test_avg_pool2d_forward_and_gradient(case, count_include_pad):
     x, kw = case
+    kw = dict(kw, count_include_pad=count_include_pad)
     T.check_op(avg_pool2d, lambda a, **k: pool_reference(a, kind="avg", **k), x, kwargs=kw)
 
 
@@ -95,18 +101,19 @@ def test_pool_keeps_float32():
         x.grad = None
 
 
-@pytest.mark.parametrize("name", ["max_pool2d", "avg_pool2d"])
+@pytest.mark.parametrize("name,options", [("max_pool2d", {}), ("avg_pool2d", {}),
+                                          ("avg_pool2d", {"count_include_pad": False})])
 @pytest.mark.parametrize("kernel,stride,padding", [(2, None, 0), (3, 2, 1), ((3, 2), 1, (1, 0))])
-def test_pool_matches_torch(torch, name, kernel, stride, padding):
+def test_pool_matches_torch(torch, name, options, kernel, stride, padding):
     rng = np.random.default_rng(0)
     x = rng.permutation(2 * 3 * 7 * 6).reshape(2, 3, 7, 6).astype(np.float32) / 10  # tie-free
     ours = {"max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d}[name]
     xs = md.tensor(x, requires_grad=True)
-    y = ours(xs, kernel, stride, padding)
+    y = ours(xs, kernel, stride, padding, **options)
     g = rng.standard_normal(y.shape).astype(np.float32)
     y.backward(g)
     xt = torch.tensor(x, requires_grad=True)
-    yt = getattr(torch.nn.functional, name)(xt, kernel, stride, padding)
+    yt = getattr(torch.nn.functional, name)(xt, kernel, stride, padding, **options)
     yt.backward(torch.tensor(g))
     np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(xs.grad, xt.grad.numpy(), rtol=1e-6, atol=1e-6)
@@ -122,6 +129,20 @@ def test_pool_errors(fn):
         fn(md.randn(1, 1, 2, 2), 3)
     with pytest.raises(ValueError, match="kernel_size must be >= 1"):
         fn(md.randn(1, 1, 4, 4), 0)
+    with pytest.raises(NotImplementedError, match="ceil_mode=True is not supported"):
+        fn(md.randn(1, 1, 5, 5), 2, ceil_mode=True)
+
+
+def test_pool_unsupported_options_fail_when_the_layer_is_built():
+    import minidl.nn as nn
+
+    for make, match in [(lambda: nn.MaxPool2d(2, ceil_mode=True), "ceil_mode=True"),
+                        (lambda: nn.MaxPool2d(2, dilation=2), r"dilation=\(2, 2\) is not supported"),
+                        (lambda: nn.MaxPool2d(2, return_indices=True), "return_indices=True is not supported"),
+                        (lambda: nn.AvgPool2d(2, divisor_override=3), "divisor_override=3 is not supported")]:
+        with pytest.raises(NotImplementedError, match=match):
+            make()
+    assert nn.MaxPool2d(2, dilation=(1, 1)).dilation == (1, 1)
 
 
 def test_pool_modules_match_functional_and_torch(torch):
@@ -129,7 +150,9 @@ def test_pool_modules_match_functional_and_torch(torch):
 
     x = np.random.default_rng(0).permutation(2 * 3 * 8 * 8).reshape(2, 3, 8, 8).astype(np.float32)
     for ours, theirs in [(nn.MaxPool2d(3, stride=2, padding=1), torch.nn.MaxPool2d(3, stride=2, padding=1)),
-                         (nn.AvgPool2d(2), torch.nn.AvgPool2d(2))]:
+                         (nn.AvgPool2d(2), torch.nn.AvgPool2d(2)),
+                         (nn.AvgPool2d(3, 2, 1, count_include_pad=False),
+                          torch.nn.AvgPool2d(3, 2, 1, count_include_pad=False))]:
         xs, xt = md.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
         y, yt = ours(xs), theirs(xt)
         y.sum().backward()
