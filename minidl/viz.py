@@ -220,20 +220,23 @@ def draw_graph(graph: Graph | Tensor, names: Mapping[Any, str] | None = None, ti
         for members in by_layer.values():
             members.sort(key=lambda n: -sum(pos[m][1] for m in neighbours[n.key]) / max(1, len(neighbours[n.key])))
         place()
-    for e in g.edges:
-        (x0, y0), (x1, y1) = pos[e.src], pos[e.dst]
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                    arrowprops=dict(arrowstyle="-|>", color="0.35", lw=1.2, shrinkA=18, shrinkB=18))
-        if e.count > 1:
-            ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.12, f"x{e.count}", ha="center", va="bottom",
-                    fontsize=9, color="firebrick")
+    labels = {}
     for n in g.nodes:
         x, y = pos[n.key]
         if n.kind == "tensor":
             box = dict(boxstyle="round,pad=0.35", fc="#dbe9f6", ec="#1f5f9e")
         else:
             box = dict(boxstyle="ellipse,pad=0.3", fc="#fde2c8", ec="#c0601a")
-        ax.text(x, y, n.label, ha="center", va="center", fontsize=9, bbox=box, zorder=3)
+        labels[n.key] = ax.text(x, y, n.label, ha="center", va="center", fontsize=9, bbox=box, zorder=3)
+    for e in g.edges:
+        (x0, y0), (x1, y1) = pos[e.src], pos[e.dst]
+        # clipped to the two nodes' outlines, so every arrowhead shows whatever the label widths
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                    arrowprops=dict(arrowstyle="-|>", color="0.35", lw=1.2, shrinkA=2, shrinkB=2,
+                                    patchA=labels[e.src].get_bbox_patch(), patchB=labels[e.dst].get_bbox_patch()))
+        if e.count > 1:
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.12, f"x{e.count}", ha="center", va="bottom",
+                    fontsize=9, color="firebrick")
     ax.set_xlim(-0.6, n_layers - 0.4)
     ax.set_ylim(-tallest / 2.0 - 0.2, tallest / 2.0 + 0.2)
     ax.set_axis_off()
