@@ -167,8 +167,11 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """Glorot & Bengio (2010): U[-s, s] with s = gain * sqrt(6 / (fan_in + fan_out)).
 
-    Var = s^2/3 = gain^2 * 2 / (fan_in + fan_out): the compromise between 1/fan_in (forward)
-    and 1/fan_out (backward).
+    Why: z = sum of N terms w_i x_i with independent zero-mean w and x has
+    Var(z) = N Var(w) Var(x), so the forward pass keeps its variance when Var(w) = 1/fan_in and
+    the backward pass (the same argument on the gradients) when Var(w) = 1/fan_out; Xavier
+    takes the compromise Var(w) = 2 / (fan_in + fan_out). U[-s, s] has variance s^2/3, hence
+    s = sqrt(6 / (fan_in + fan_out)) (times ``gain``).
     """
     _check_tensor(tensor, "xavier_uniform_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -178,7 +181,12 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
-    """Glorot & Bengio (2010): N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    """Glorot & Bengio (2010): N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)).
+
+    Var(z) = N Var(w) Var(x) for a sum of N independent zero-mean products: Var(w) = 1/fan_in
+    keeps the forward variance, 1/fan_out the backward one, and 2 / (fan_in + fan_out) is the
+    compromise (see ``xavier_uniform_``).
+    """
     _check_tensor(tensor, "xavier_normal_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / _positive_fan(fan_in + fan_out, "xavier_normal_", tensor))
@@ -192,6 +200,9 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonline
 
     ``kaiming_uniform_(w, a=sqrt(5))`` (PyTorch's Linear/Conv default) gives gain^2 = 1/3 and
     bound = 1/sqrt(fan_in): the lecture's classic U[-1/sqrt(n), 1/sqrt(n)].
+
+    Why 2 for ReLU: E[max(0, y)^2] = Var(y)/2 for y symmetric around 0, so a ReLU layer gives
+    Var(z) = N Var(w) Var(y) / 2, which stays constant when Var(w) = 2/N (see ``kaiming_normal_``).
     """
     _check_tensor(tensor, "kaiming_uniform_")
     fan = _positive_fan(_calculate_correct_fan(tensor, mode), "kaiming_uniform_", tensor)
@@ -202,7 +213,13 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonline
 
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:
     """He et al. (2015): N(0, std^2) with std = gain / sqrt(fan); for ReLU (gain sqrt(2))
-    Var(w) = 2/fan_in, compensating the half of the signal a ReLU zeroes."""
+    Var(w) = 2/fan_in.
+
+    Why the 2: a ReLU layer's input is x = max(0, y) with y symmetric around 0, so
+    E[x^2] = Var(y)/2 (half of y's mass is zeroed, the other half keeps its square). Then
+    Var(z) = N Var(w) E[x^2] = N Var(w) Var(y) / 2, and the variance stays the same from layer
+    to layer when Var(w) = 2/N. (The lecture slide's sigma = 2/sqrt(N) is a slip for sqrt(2/N).)
+    """
     _check_tensor(tensor, "kaiming_normal_")
     fan = _positive_fan(_calculate_correct_fan(tensor, mode), "kaiming_normal_", tensor)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
