@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from ..ops.activation import dropout
+from ..ops.activation import _check_drop_probability, dropout
 from ..tensor import Tensor
 from .module import Module
 
 
 class Dropout(Module):
     """Training: zero each element with probability ``p`` and scale the kept ones by
-    1/(1 - p), so that E[y] = x; eval (``model.eval()``): the identity, never drops.
+    1/(1 - p), so that E[y] = x (p = 1 zeroes everything); eval (``model.eval()``): the
+    identity, never drops.
 
     The slide's original variant (no scaling in training, multiply by (1 - p) at test time)
     is ``F.dropout(x, p, training, mode="scale_at_test")``; both have the same expected
@@ -20,10 +21,7 @@ class Dropout(Module):
         super().__init__()
         if inplace:
             raise ValueError("Dropout(inplace=True) is not supported by minidl; use inplace=False")
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-            raise ValueError(
-                f"Dropout: probability p={p!r} must be in [0, 1) (p is the probability of dropping a unit)"
-            )
+        _check_drop_probability(p, "Dropout")
         self.p = float(p)
 
     def forward(self, input: Tensor) -> Tensor:

@@ -228,14 +228,14 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
       (no scaling); test: y = (1 - p) x, so the test activation equals the training
       expectation E[x m] = (1 - p) x.
 
-    ``p`` is the probability of *dropping* a unit, in [0, 1). The signature is PyTorch's
+    ``p`` is the probability of *dropping* a unit, in [0, 1]; p = 1 drops everything (zero
+    output and gradient), as in PyTorch. The signature is PyTorch's
     (``inplace`` must stay False: autograd needs the input), plus the keyword ``mode``.
     """
     if inplace:
         raise ValueError("dropout(inplace=True) is not supported by minidl; use inplace=False")
     x = _float_input(input, "dropout")
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-        raise ValueError(f"dropout: probability p={p!r} must be in [0, 1) (p is the probability of dropping a unit)")
+    _check_drop_probability(p, "dropout")
     if mode not in ("inverted", "scale_at_test"):
         raise ValueError(f"dropout: mode must be 'inverted' or 'scale_at_test', got {mode!r}")
     p = float(p)
@@ -245,8 +245,15 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
         return x * x.dtype.type(1 - p)
     if p == 0:
         return x
+    if p == 1:  # every unit dropped (1/(1 - p) would be infinite)
+        return MaskedScale.apply(x, mask=backend.array_module(x.data).zeros(x.shape, dtype=x.dtype))
     scale = 1.0 / (1.0 - p) if mode == "inverted" else 1.0
     return MaskedScale.apply(x, mask=dropout_mask(x, p, scale))
+
+
+def _check_drop_probability(p: Any, op: str) -> None:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"{op}: probability p={p!r} must be in [0, 1] (p is the probability of dropping a unit)")
 
 
 __all__ = ["erf", "elu", "gelu", "step", "maxout", "dropout", "dropout_mask", "masked_scale",

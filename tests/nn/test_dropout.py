@@ -15,12 +15,22 @@ from minidl import testing as T
 from minidl.ops.activation import masked_scale
 
 
-@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5, float("nan"), True, "0.5"])
+@pytest.mark.parametrize("p", [-0.1, 1.5, float("nan"), True, "0.5"])
 def test_bad_probability_is_a_clear_error(p):
-    with pytest.raises(ValueError, match=r"must be in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"must be in \[0, 1\]"):
         nn.Dropout(p)
-    with pytest.raises(ValueError, match=r"must be in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"must be in \[0, 1\]"):
         F.dropout(md.ones(3), p)
+
+
+@pytest.mark.parametrize("mode", ["inverted", "scale_at_test"])
+def test_p_one_drops_everything_like_torch(mode):
+    x = md.randn(4, 5, requires_grad=True)
+    y = F.dropout(x, 1.0, mode=mode)
+    np.testing.assert_array_equal(y.numpy(), np.zeros((4, 5), np.float32))
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((4, 5), np.float32))
+    assert nn.Dropout(1).eval()(x) is x  # eval: identity, as for any p
 
 
 def test_bad_mode_and_inplace():
