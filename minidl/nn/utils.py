@@ -22,6 +22,9 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
     ``total = (sum_i ||g_i||_p^p)^(1/p)`` over all parameters (``max_i max |g_i|`` for
     ``norm_type=inf``); every ``g_i`` is multiplied by ``min(1, max_norm / (total + 1e-6))``.
     Returns the total norm *before* clipping as a Python float (PyTorch returns a 0-d tensor).
+    A NaN or infinite gradient makes the total non-finite, and, as in PyTorch, that spreads to
+    every gradient (NaN) so the step cannot go unnoticed; ``error_if_nonfinite=True`` raises
+    instead.
     """
     grads = _grads(parameters)
     if not grads:
@@ -35,9 +38,10 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"the total norm of order {norm_type} of the gradients is non-finite ({total})")
     coef = max_norm / (total + 1e-6)
-    if coef < 1:
-        for g in grads:
-            g *= coef
+    if coef < 1 or math.isnan(coef):
+        with backend.np.errstate(invalid="ignore"):  # inf * 0 -> NaN is the intended result
+            for g in grads:
+                g *= coef
     return total
 
 

@@ -81,3 +81,29 @@ def test_clip_grad_norm_nonfinite_error():
     p.grad = np.array([np.inf, 1.0])
     with pytest.raises(RuntimeError, match="non-finite"):
         nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+
+
+def test_clip_grad_norm_nonfinite_spreads_like_torch():
+    """Without error_if_nonfinite, a bad gradient cannot go unnoticed (as in PyTorch): a NaN
+    makes the coefficient NaN and every gradient NaN; an inf makes it 0, so finite entries
+    become 0 and the inf itself NaN (inf * 0)."""
+    p, q = md.tensor([1.0, 2.0], requires_grad=True), md.tensor([3.0], requires_grad=True)
+    p.grad, q.grad = np.array([np.nan, 1.0], dtype=np.float32), np.array([0.5], dtype=np.float32)
+    assert np.isnan(nn.utils.clip_grad_norm_([p, q], 1.0))
+    assert np.isnan(p.grad).all() and np.isnan(q.grad).all()
+    p.grad, q.grad = np.array([np.inf, 1.0], dtype=np.float32), np.array([0.5], dtype=np.float32)
+    assert nn.utils.clip_grad_norm_([p, q], 1.0) == np.inf
+    assert np.isnan(p.grad[0]) and p.grad[1] == 0.0 and q.grad[0] == 0.0
+
+
+def test_clip_grad_norm_nonfinite_matches_torch(torch):
+    for bad in (np.nan, np.inf):
+        g = np.array([bad, 1.0, -2.0], dtype=np.float32)
+        p = md.tensor(np.zeros(3, np.float32), requires_grad=True)
+        p.grad = g.copy()
+        t = torch.nn.Parameter(torch.zeros(3))
+        t.grad = torch.tensor(g)
+        ours = nn.utils.clip_grad_norm_([p], 1.0)
+        theirs = torch.nn.utils.clip_grad_norm_([t], 1.0)
+        np.testing.assert_array_equal(p.grad, t.grad.numpy())
+        assert (np.isnan(ours) and np.isnan(theirs.item())) or ours == theirs.item()
