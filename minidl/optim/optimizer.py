@@ -39,8 +39,8 @@ def _check_nonneg(name: str, value: Any) -> None:
 
 
 def _check_betas(betas: Any) -> None:
-    if len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2) such as (0.9, 0.999), got {betas!r}")
     for i, b in enumerate(betas):
         if not 0.0 <= b < 1.0:
             raise ValueError(f"invalid beta parameter at index {i}: {b} (expected 0 <= beta < 1)")
@@ -180,28 +180,37 @@ class Optimizer:
         for mine, saved in zip(self.param_groups, groups):
             for p, k in zip(mine["params"], saved["params"]):
                 id_map[int(k)] = p
+        # every saved state is checked before anything changes
+        state = {id_map[int(k)]: self._loaded_state(id_map[int(k)], int(k), st)
+                 for k, st in state_dict["state"].items()}
         new_groups = []
         for mine, saved in zip(self.param_groups, groups):
             g = {k: (tuple(v) if isinstance(v, list) else v) for k, v in saved.items() if k != "params"}
             g["params"] = mine["params"]
             new_groups.append(g)
         self.param_groups = new_groups
-        self.state = {}
-        for k, st in state_dict["state"].items():
-            p = id_map[int(k)]
-            xp = backend.array_module(p.data)
-            new = {}
-            for name, v in st.items():
-                if backend.is_backend_array(v) or hasattr(v, "shape"):
-                    v = backend.to_numpy(v) if not backend.is_backend_array(v) else v
-                    arr = xp.asarray(v)
-                    if arr.ndim == 0 and name == "step":
-                        new[name] = int(arr)
-                        continue
-                    new[name] = xp.array(arr, dtype=p.dtype if backend.is_float_dtype(arr.dtype) else arr.dtype)
-                else:
-                    new[name] = v
-            self.state[p] = new
+        self.state = state
+
+    @staticmethod
+    def _loaded_state(p: Any, index: int, saved: dict) -> dict:
+        """One parameter's saved state on ``p``'s device: arrays in ``p``'s float dtype (and
+        shape: a per-element buffer of another shape is an error), ``step`` as an int."""
+        xp = backend.array_module(p.data)
+        new = {}
+        for name, v in saved.items():
+            if not (backend.is_backend_array(v) or hasattr(v, "shape")):
+                new[name] = v
+                continue
+            arr = xp.asarray(v if backend.is_backend_array(v) else backend.to_numpy(v))
+            if arr.ndim == 0 and name == "step":
+                new[name] = int(arr)
+                continue
+            if arr.ndim > 0 and tuple(arr.shape) != tuple(p.shape):
+                raise ValueError(f"loaded optimizer state for parameter {index} has {name!r} of shape "
+                                 f"{tuple(arr.shape)}, but that parameter has shape {tuple(p.shape)} "
+                                 "(was the state dict saved for another model?)")
+            new[name] = xp.array(arr, dtype=p.dtype if backend.is_float_dtype(arr.dtype) else arr.dtype)
+        return new
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]

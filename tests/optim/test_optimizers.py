@@ -254,6 +254,7 @@ def _p():
     (lambda: optim.Adam([_p()], betas=(1.0, 0.999)), "invalid beta parameter at index 0"),
     (lambda: optim.Adam([_p()], betas=(0.9, -0.1)), "invalid beta parameter at index 1"),
     (lambda: optim.Adam([_p()], eps=-1e-8), "invalid epsilon"),
+    (lambda: optim.Adam([_p()], betas=0.9), r"betas must be a pair \(beta1, beta2\)"),
     (lambda: optim.SGD([], lr=0.1), "empty parameter list"),
     (lambda: optim.SGD([md.tensor([1.0], requires_grad=True) * 2], lr=0.1), "non-leaf"),
     (lambda: optim.SGD([md.tensor([1, 2])], lr=0.1), "floating-point"),
@@ -268,6 +269,19 @@ def test_parameter_in_two_groups_is_an_error():
     a = _p()
     with pytest.raises(ValueError, match="more than one parameter group"):
         optim.SGD([{"params": [a]}, {"params": [a]}], lr=0.1)
+
+
+def test_load_state_dict_with_state_of_another_shape_is_refused_untouched():
+    a = md.tensor(np.ones(3), requires_grad=True)
+    opt = optim.SGD([a], lr=0.1, momentum=0.9)
+    a.grad = np.ones(3)
+    opt.step()
+    b = md.tensor(np.ones(4), requires_grad=True)
+    other = optim.SGD([b], lr=0.5, momentum=0.9)
+    with pytest.raises(ValueError, match=r"parameter 0 has 'momentum_buffer' of shape \(3,\), but that parameter "
+                                         r"has shape \(4,\)"):
+        other.load_state_dict(opt.state_dict())
+    assert other.param_groups[0]["lr"] == 0.5 and other.state == {}  # nothing half-loaded
 
 
 def test_load_state_dict_mismatched_groups():
