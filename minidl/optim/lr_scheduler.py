@@ -174,8 +174,9 @@ class CosineAnnealingLR(LRScheduler):
         e, T, lo = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return self._current_lrs()
-        if (e - 1 - T) % (2 * T) == 0:
-            return [lr + (b - lo) * (1 - math.cos(math.pi / T)) / 2 for lr, b in zip(self._current_lrs(), self.base_lrs)]
+        if (e - 1 - T) % (2 * T) == 0:  # restarting from eta_min: the closed form's first increment
+            step_up = (1 - math.cos(math.pi / T)) / 2
+            return [lr + (b - lo) * step_up for lr, b in zip(self._current_lrs(), self.base_lrs)]
         ratio = (1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T))
         return [lo + ratio * (lr - lo) for lr in self._current_lrs()]
 
@@ -210,11 +211,30 @@ class LinearLR(LRScheduler):
         return [lr * ratio for lr in self._current_lrs()]
 
     def _closed_form_lr(self) -> list[float]:
-        f = self.start_factor + (self.end_factor - self.start_factor) * min(self.last_epoch, self.total_iters) / self.total_iters
+        progress = min(self.last_epoch, self.total_iters) / self.total_iters
+        f = self.start_factor + (self.end_factor - self.start_factor) * progress
         return [b * f for b in self.base_lrs]
 
 
-class SequentialLR(LRScheduler):
+class _Composite(LRScheduler):
+    """A scheduler made of schedulers: its state dict holds theirs."""
+
+    _schedulers: list[LRScheduler]
+
+    def state_dict(self) -> dict:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state = dict(state_dict)
+        inner = state.pop("_schedulers")
+        self.__dict__.update(state)
+        for s, sd in zip(self._schedulers, inner):
+            s.load_state_dict(sd)
+
+
+class SequentialLR(_Composite):
     """One schedule after another: ``schedulers[i]`` runs from ``milestones[i - 1]`` on.
 
     ``SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5), CosineAnnealingLR(opt, 45)],
@@ -252,14 +272,8 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
-    def state_dict(self) -> dict:
-        return _composite_state(self)
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        _load_composite_state(self, state_dict)
-
-
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(_Composite):
     """Step several schedulers of one optimizer together: their updates compose, e.g. a
     ``ConstantLR``-style warm-up factor times an ``ExponentialLR`` decay."""
 
@@ -276,12 +290,6 @@ class ChainedScheduler(LRScheduler):
             s.step()
         self._last_lr = self._current_lrs()
 
-    def state_dict(self) -> dict:
-        return _composite_state(self)
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        _load_composite_state(self, state_dict)
-
 
 def _check_composite(composite: LRScheduler, optimizer: Optimizer, schedulers: Sequence[Any]) -> None:
     name = type(composite).__name__
@@ -297,25 +305,11 @@ def _check_composite(composite: LRScheduler, optimizer: Optimizer, schedulers: S
 
 
 def _undo_initial_step(scheduler: LRScheduler) -> None:
-    if isinstance(scheduler, (SequentialLR, ChainedScheduler)):
+    if isinstance(scheduler, _Composite):
         for s in scheduler._schedulers:
             _undo_initial_step(s)
     else:
         scheduler.last_epoch -= 1
-
-
-def _composite_state(composite: LRScheduler) -> dict:
-    state = {k: v for k, v in composite.__dict__.items() if k not in ("optimizer", "_schedulers")}
-    state["_schedulers"] = [s.state_dict() for s in composite._schedulers]
-    return state
-
-
-def _load_composite_state(composite: LRScheduler, state_dict: dict) -> None:
-    state = dict(state_dict)
-    inner = state.pop("_schedulers")
-    composite.__dict__.update(state)
-    for s, sd in zip(composite._schedulers, inner):
-        s.load_state_dict(sd)
 
 
 class ReduceLROnPlateau:
