@@ -112,9 +112,9 @@ def _create_beside(path: str) -> tuple[int, str]:
     Created with mode 0o666 filtered by the umask, like any file a program writes (unlike
     ``tempfile.mkstemp``'s private 0o600, which the rename would carry over to ``path``).
     """
-    folder, name = os.path.split(os.path.abspath(path))
+    folder = os.path.dirname(os.path.abspath(path))
     for _ in range(100):
-        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+        tmp = os.path.join(folder, f".minidl-{secrets.token_hex(6)}.tmp")  # short: any file name fits
         try:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
         except FileExistsError:

@@ -144,6 +144,14 @@ def test_save_errors_name_the_path_given(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_long_file_names_save(tmp_path):
+    """The temporary file's name does not grow with the target's: a 250-character name works."""
+    path = tmp_path / ("n" * 246 + ".npz")
+    md.save({"w": np.ones(2)}, path)
+    np.testing.assert_array_equal(md.load(path)["w"], np.ones(2))
+    assert os.listdir(tmp_path) == [path.name]
+
+
 def test_file_is_a_plain_npz_readable_without_pickle(tmp_path):
     md.save({"w": np.ones(3)}, tmp_path / "x.npz")
     with np.load(tmp_path / "x.npz", allow_pickle=False) as f:

@@ -31,7 +31,8 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
         return 0.0
     norm_type = float(norm_type)
     if norm_type == math.inf:
-        total = max(float(backend.array_module(g).abs(g).max()) if g.size else 0.0 for g in grads)
+        peaks = [float(backend.array_module(g).abs(g).max()) if g.size else 0.0 for g in grads]
+        total = math.nan if any(math.isnan(v) for v in peaks) else max(peaks)  # Python's max skips NaN
     else:
         total = sum(float((backend.array_module(g).abs(g.astype("float64")) ** norm_type).sum()) for g in grads)
         total = total ** (1.0 / norm_type)

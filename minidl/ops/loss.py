@@ -199,6 +199,8 @@ class _ClassLoss(Function):
             return gy.reshape(-1, 1)
         if self.reduction == "sum":
             return gy.reshape(1, 1)
+        if float(self.denom) == 0.0:  # every target ignored: the NaN loss gets zero gradients, as in PyTorch
+            return (gy * 0).reshape(1, 1)
         return (gy / self.denom).reshape(1, 1)
 
 

@@ -13,8 +13,8 @@ next at given epochs ("warm up for 5 epochs, then cosine decay") use ``Sequentia
 from __future__ import annotations
 
 import math
+import numbers
 from bisect import bisect_right
-from collections import Counter
 from typing import Any, Sequence
 
 from .optimizer import Optimizer
@@ -31,8 +31,14 @@ def _per_group(name: str, optimizer: Optimizer, value: Any) -> list:
 
 
 def _check_positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def _check_positive(name: str, value: Any) -> None:
+    """A schedule length: any positive number (PyTorch accepts floats and NumPy ints here)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
 
 
 class LRScheduler:
@@ -107,7 +113,7 @@ class StepLR(LRScheduler):
     ``step_size`` epochs."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
-        _check_positive_int("step_size", step_size)
+        _check_positive("step_size", step_size)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -126,16 +132,17 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        self.milestones, self.gamma = Counter(milestones), gamma
+        self.milestones, self.gamma = sorted(milestones), gamma  # a plain list: checkpoints keep it as is
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        if self.last_epoch not in self.milestones:
+        hits = self.milestones.count(self.last_epoch)  # a milestone listed k times decays by gamma^k
+        if hits == 0:
             return self._current_lrs()
-        return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current_lrs()]
+        return [lr * self.gamma ** hits for lr in self._current_lrs()]
 
     def _closed_form_lr(self) -> list[float]:
-        passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        passed = bisect_right(self.milestones, self.last_epoch)
         return [b * self.gamma ** passed for b in self.base_lrs]
 
 
@@ -166,7 +173,7 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
-        _check_positive_int("T_max", T_max)
+        _check_positive("T_max", T_max)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
@@ -197,7 +204,7 @@ class LinearLR(LRScheduler):
         if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
             raise ValueError("start_factor must be in (0, 1] and end_factor in [0, 1], "
                              f"got {start_factor}, {end_factor}")
-        _check_positive_int("total_iters", total_iters)
+        _check_positive("total_iters", total_iters)
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer, last_epoch)
 

@@ -39,7 +39,11 @@ def _check_nonneg(name: str, value: Any) -> None:
 
 
 def _check_betas(betas: Any) -> None:
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+    try:
+        pair_ok = len(betas) == 2 and not isinstance(betas, (str, bytes))
+    except TypeError:
+        pair_ok = False
+    if not pair_ok:
         raise ValueError(f"betas must be a pair (beta1, beta2) such as (0.9, 0.999), got {betas!r}")
     for i, b in enumerate(betas):
         if not 0.0 <= b < 1.0:

@@ -179,8 +179,12 @@ def test_cross_entropy_plain_gradient_is_softmax_minus_one_hot():
 
 
 def test_cross_entropy_all_ignored_mean_is_nan_like_torch():
-    loss = L.cross_entropy(md.randn(2, 3), md.tensor([-100, -100]))
+    """0 / 0 loss, as PyTorch; its gradient is zero (not NaN), as PyTorch's."""
+    x = md.randn(2, 3, requires_grad=True)
+    loss = L.cross_entropy(x, md.tensor([-100, -100]))
     assert np.isnan(loss.item())
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((2, 3), np.float32))
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

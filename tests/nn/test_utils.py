@@ -107,3 +107,13 @@ def test_clip_grad_norm_nonfinite_matches_torch(torch):
         theirs = torch.nn.utils.clip_grad_norm_([t], 1.0)
         np.testing.assert_array_equal(p.grad, t.grad.numpy())
         assert (np.isnan(ours) and np.isnan(theirs.item())) or ours == theirs.item()
+
+
+def test_clip_grad_norm_inf_sees_a_nan_in_any_gradient():
+    """max over the gradients' peaks must not skip a NaN (Python's max would, order-dependently)."""
+    p, q = md.tensor([0.0, 0.0], requires_grad=True), md.tensor([0.0], requires_grad=True)
+    p.grad, q.grad = np.array([3.0, 4.0], dtype=np.float32), np.array([np.nan], dtype=np.float32)
+    with pytest.raises(RuntimeError, match="non-finite"):
+        nn.utils.clip_grad_norm_([p, q], 1.0, norm_type=float("inf"), error_if_nonfinite=True)
+    assert np.isnan(nn.utils.clip_grad_norm_([p, q], 1.0, norm_type=float("inf")))
+    assert np.isnan(p.grad).all() and np.isnan(q.grad).all()

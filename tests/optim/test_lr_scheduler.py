@@ -106,7 +106,7 @@ def test_scheduler_state_dict_round_trip():
 
 def test_scheduler_errors():
     opt = optim.SGD([md.tensor([1.0], requires_grad=True)], lr=0.1)
-    with pytest.raises(ValueError, match="step_size must be a positive int"):
+    with pytest.raises(ValueError, match="step_size must be a positive number"):
         S.StepLR(opt, step_size=0)
     with pytest.raises(ValueError, match="factor should be < 1.0"):
         S.ReduceLROnPlateau(opt, factor=2.0)
@@ -245,5 +245,40 @@ def test_composite_and_one_cycle_errors():
         S.OneCycleLR(optim.Adagrad([md.tensor([1.0], requires_grad=True)]), max_lr=1.0, total_steps=5)
     with pytest.raises(ValueError, match="one per parameter group"):
         S.OneCycleLR(opt, max_lr=[1.0, 2.0], total_steps=5)
-    with pytest.raises(ValueError, match="total_iters must be a positive int"):
+    with pytest.raises(ValueError, match="total_iters must be a positive number"):
         S.LinearLR(opt, total_iters=0)
+
+
+def test_schedule_lengths_accept_floats_and_numpy_ints_like_torch():
+    opt = optim.SGD([md.tensor([1.0], requires_grad=True)], lr=1.0)
+    S.CosineAnnealingLR(opt, 10.0)
+    S.StepLR(opt, np.int64(2))
+    S.LinearLR(opt, total_iters=np.int32(3))
+    S.OneCycleLR(opt, max_lr=1.0, total_steps=np.int64(5))
+    with pytest.raises(ValueError, match="T_max must be a positive number"):
+        S.CosineAnnealingLR(opt, 0.0)
+    with pytest.raises(ValueError, match="total_steps must be a positive int"):
+        S.OneCycleLR(opt, max_lr=1.0, total_steps=5.0)
+
+
+def test_sequential_with_multistep_resumes_from_a_saved_checkpoint(tmp_path):
+    """Scheduler state goes through md.save/md.load (plain lists and numbers) and the resumed
+    run continues exactly like an uninterrupted one."""
+    def build():
+        p = md.tensor([1.0], requires_grad=True)
+        opt = optim.SGD([p], lr=0.1)
+        return opt, S.SequentialLR(opt, [S.LinearLR(opt, 0.5, total_iters=2), S.MultiStepLR(opt, [2, 4, 4])],
+                                   milestones=[3])
+
+    opt, seq = build()
+    seq.step()
+    md.save({"optimizer": opt.state_dict(), "scheduler": seq.state_dict()}, tmp_path / "ck.npz")
+    ck = md.load(tmp_path / "ck.npz")
+    opt2, seq2 = build()
+    opt2.load_state_dict(ck["optimizer"])
+    seq2.load_state_dict(ck["scheduler"])
+    for _ in range(8):
+        seq.step()
+        seq2.step()
+        assert seq2.get_last_lr() == seq.get_last_lr()
+    assert seq.get_last_lr()[0] == pytest.approx(0.1 * 0.1 ** 3)  # milestone 4 is listed twice

@@ -265,6 +265,11 @@ def test_clear_errors(make, match):
         make()
 
 
+def test_betas_may_be_any_pair():
+    opt = optim.Adam([_p()], betas=np.array([0.8, 0.99]))
+    assert opt.param_groups[0]["betas"] == (0.8, 0.99)
+
+
 def test_parameter_in_two_groups_is_an_error():
     a = _p()
     with pytest.raises(ValueError, match="more than one parameter group"):
