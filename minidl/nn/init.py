@@ -281,7 +281,6 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     return _fill(tensor, out)
 
 
-
 def layer_default_(weight: Tensor, bias: Tensor | None = None) -> None:
     """PyTorch's default initialization of Linear and Conv layers (their ``reset_parameters``).
 
@@ -296,6 +295,7 @@ def layer_default_(weight: Tensor, bias: Tensor | None = None) -> None:
     if bias is not None:
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
         uniform_(bias, -bound, bound)
+
 
 __all__ = [
     "calculate_gain", "zeros_", "ones_", "constant_", "uniform_", "normal_", "xavier_uniform_",

@@ -184,9 +184,10 @@ class Optimizer:
         for mine, saved in zip(self.param_groups, groups):
             for p, k in zip(mine["params"], saved["params"]):
                 id_map[int(k)] = p
-        # every saved state is checked before anything changes
-        state = {id_map[int(k)]: self._loaded_state(id_map[int(k)], int(k), st)
-                 for k, st in state_dict["state"].items()}
+        state = {}  # every saved state is checked before anything changes
+        for k, saved_state in state_dict["state"].items():
+            p = id_map[int(k)]
+            state[p] = self._loaded_state(p, int(k), saved_state)
         new_groups = []
         for mine, saved in zip(self.param_groups, groups):
             g = {k: (tuple(v) if isinstance(v, list) else v) for k, v in saved.items() if k != "params"}
