@@ -188,9 +188,10 @@ class _ClassLoss(Function):
             return losses.reshape(self.out_shape)
         if self.reduction == "sum":
             return losses.sum()
-        self.denom = total
         if float(total) == 0.0:  # every target ignored: 0 / 0, as PyTorch
+            self.denom = None
             return backend.array_module(losses).asarray(float("nan"), dtype=losses.dtype)
+        self.denom = total
         return losses.sum() / total
 
     def _upstream(self, gy: Any) -> Any:
@@ -199,7 +200,7 @@ class _ClassLoss(Function):
             return gy.reshape(-1, 1)
         if self.reduction == "sum":
             return gy.reshape(1, 1)
-        if float(self.denom) == 0.0:  # every target ignored: the NaN loss gets zero gradients, as in PyTorch
+        if self.denom is None:  # every target ignored: the NaN loss gets zero gradients, as in PyTorch
             return (gy * 0).reshape(1, 1)
         return (gy / self.denom).reshape(1, 1)
 

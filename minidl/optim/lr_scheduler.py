@@ -282,12 +282,10 @@ class SequentialLR(_Composite):
 
 class ChainedScheduler(_Composite):
     """Step several schedulers of one optimizer together: their updates compose, e.g. a
-    ``ConstantLR``-style warm-up factor times an ``ExponentialLR`` decay."""
+    ``LinearLR`` warm-up factor times an ``ExponentialLR`` decay."""
 
     def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None) -> None:
-        if not schedulers:
-            raise ValueError("ChainedScheduler needs at least one scheduler")
-        optimizer = optimizer or schedulers[0].optimizer
+        optimizer = optimizer or (schedulers[0].optimizer if schedulers else None)
         _check_composite(self, optimizer, schedulers)
         self.optimizer, self._schedulers = optimizer, list(schedulers)
         self._last_lr = self._current_lrs()
