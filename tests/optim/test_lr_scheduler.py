@@ -99,7 +99,8 @@ def test_scheduler_state_dict_round_trip():
     sch2 = S.CosineAnnealingLR(opt2, T_max=10)
     sch2.load_state_dict(sd)
     opt2.load_state_dict(opt.state_dict())
-    sch.step(); sch2.step()
+    sch.step()
+    sch2.step()
     assert sch.get_last_lr() == sch2.get_last_lr()
     assert [g["lr"] for g in opt2.param_groups] == sch.get_last_lr()
 

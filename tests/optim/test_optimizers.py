@@ -28,7 +28,9 @@ def run_minidl(cls, kwargs, x0, grads):
 
 # ----------------------------------------------------------- NumPy transcriptions
 def ref_sgd(x, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
-    x = x.copy(); v = None; out = []
+    x = x.copy()
+    v = None
+    out = []
     for g in grads:
         g = g + weight_decay * x
         if momentum:
@@ -40,7 +42,9 @@ def ref_sgd(x, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nestero
 
 
 def ref_adagrad(x, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
-    x = x.copy(); G = np.full_like(x, initial_accumulator_value); out = []
+    x = x.copy()
+    G = np.full_like(x, initial_accumulator_value)
+    out = []
     for t, g in enumerate(grads, 1):
         g = g + weight_decay * x
         G = G + g * g
@@ -50,7 +54,11 @@ def ref_adagrad(x, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accum
 
 
 def ref_rmsprop(x, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
-    x = x.copy(); s = np.zeros_like(x); m = np.zeros_like(x); b = np.zeros_like(x); out = []
+    x = x.copy()
+    s = np.zeros_like(x)
+    m = np.zeros_like(x)
+    b = np.zeros_like(x)
+    out = []
     for g in grads:
         g = g + weight_decay * x
         s = alpha * s + (1 - alpha) * g * g
@@ -70,7 +78,11 @@ def ref_rmsprop(x, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momen
 
 def ref_adam(x, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, decoupled=False):
     b1, b2 = betas
-    x = x.copy(); m = np.zeros_like(x); v = np.zeros_like(x); vmax = np.zeros_like(x); out = []
+    x = x.copy()
+    m = np.zeros_like(x)
+    v = np.zeros_like(x)
+    vmax = np.zeros_like(x)
+    out = []
     for t, g in enumerate(grads, 1):
         if decoupled:
             x = x * (1 - lr * weight_decay)
@@ -100,7 +112,8 @@ CASES = [
     ("SGD", optim.SGD, ref_sgd, dict(lr=0.05, momentum=0.8, dampening=0.3, weight_decay=0.1)),
     ("SGD", optim.SGD, ref_sgd, dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
     ("Adagrad", optim.Adagrad, ref_adagrad, dict()),
-    ("Adagrad", optim.Adagrad, ref_adagrad, dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.5)),
+    ("Adagrad", optim.Adagrad, ref_adagrad,
+     dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.5)),
     ("RMSprop", optim.RMSprop, ref_rmsprop, dict()),
     ("RMSprop", optim.RMSprop, ref_rmsprop, dict(lr=0.01, momentum=0.9, weight_decay=0.1)),
     ("RMSprop", optim.RMSprop, ref_rmsprop, dict(lr=0.01, alpha=0.9, centered=True, momentum=0.5)),
@@ -143,8 +156,8 @@ def test_float32_stays_float32(name, cls, ref, kw):
     x0 = np.ones((2, 3), np.float32)
     _, p, opt = run_minidl(cls, kw, x0, grad_sequence((2, 3), n=3, dtype=np.float32))
     assert p.data.dtype == np.float32
-    for st in opt.state.values():
-        for v in st.values():
+    for state in opt.state.values():
+        for v in state.values():
             if isinstance(v, np.ndarray):
                 assert v.dtype == np.float32
 
@@ -209,9 +222,11 @@ def test_param_groups_have_own_hyperparameters_and_defaults():
     opt = optim.SGD([{"params": [a], "lr": 0.01}, {"params": [b]}], lr=0.1, momentum=0.9)
     assert opt.param_groups[0]["lr"] == 0.01 and opt.param_groups[1]["lr"] == 0.1
     assert opt.param_groups[0]["momentum"] == 0.9
-    a.grad = np.array([1.0]); b.grad = np.array([1.0])
+    a.grad = np.array([1.0])
+    b.grad = np.array([1.0])
     opt.step()
-    np.testing.assert_allclose(a.data, [0.99]); np.testing.assert_allclose(b.data, [0.9])
+    np.testing.assert_allclose(a.data, [0.99])
+    np.testing.assert_allclose(b.data, [0.9])
     c = md.tensor([1.0], requires_grad=True)
     opt.add_param_group({"params": [c], "lr": 1.0})
     assert len(opt.param_groups) == 3 and opt.param_groups[2]["momentum"] == 0.9
@@ -227,7 +242,9 @@ def test_loss_goes_down_on_a_model():
     losses = []
     for _ in range(80):
         loss = ((model(x) - y) ** 2).mean()
-        opt.zero_grad(); loss.backward(); opt.step()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.75 * losses[0]
 
