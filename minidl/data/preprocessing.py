@@ -13,7 +13,9 @@ Deck 000's recipe, on a data matrix X of shape (N, D), one row per sample:
 data (dev, test, inference), so no information from the evaluation data leaks into training.
 ``fit_transform``, ``inverse_transform``, ``state_dict`` / ``load_state_dict`` (saves with
 ``md.save``) as in scikit-learn and PyTorch. Statistics are computed in float64; outputs keep
-the input's float dtype (integers become float32) and kind (array or Tensor) and device.
+the input's float dtype (integers become float32) and kind (array or Tensor). The fitted
+statistics live on the device of the data they were fitted on (on the CPU after
+``load_state_dict``); transforming data on another device is an error naming both.
 A feature that is constant on the training set gets a scale of 1 (as in scikit-learn), so it
 maps to 0 instead of dividing by zero.
 """

@@ -207,7 +207,8 @@ class KFold:
         self.shuffle = bool(shuffle)
         self.seed = check_seed(seed)
         if not shuffle and seed is not None:
-            raise ValueError("KFold: setting a seed has no effect since shuffle is False; pass shuffle=True")
+            raise ValueError(f"{type(self).__name__}: setting a seed has no effect since shuffle is False; "
+                             "pass shuffle=True")
 
     def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
         return self.n_splits
@@ -215,7 +216,8 @@ class KFold:
     def _test_folds(self, X: Any, y: Any) -> Any:
         n = n_rows(X, "X")
         if self.n_splits > n:
-            raise ValueError(f"KFold: cannot have n_splits={self.n_splits} greater than the number of samples n={n}")
+            raise ValueError(f"{type(self).__name__}: cannot have n_splits={self.n_splits} greater than the "
+                             f"number of samples n={n}")
         order = generator(self.seed).permutation(n) if self.shuffle else np.arange(n)
         sizes = np.full(self.n_splits, n // self.n_splits)
         sizes[: n % self.n_splits] += 1

@@ -92,3 +92,18 @@ def test_stratified_kfold_matches_sklearn():
                                    sk.StratifiedKFold(4, shuffle=True, random_state=0).split(X, y)):
         for c in (1, 3, 7):  # the same class counts per fold as scikit-learn, different samples
             assert (y[va] == c).sum() == (y[va_sk] == c).sum()
+
+
+def test_stratified_rounding_always_keeps_every_sum():
+    from minidl.data.splits import _round_keeping_sums
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        counts = rng.integers(1, 40, size=rng.integers(1, 12))
+        n = counts.sum()
+        cuts = np.sort(rng.integers(0, n + 1, size=rng.integers(1, 4)))
+        sizes = np.diff(np.concatenate([[0], cuts, [n]]))
+        ideal = np.outer(counts, sizes) / n
+        got = _round_keeping_sums(ideal, counts, sizes, rng)
+        assert np.array_equal(got.sum(1), counts) and np.array_equal(got.sum(0), sizes)
+        assert np.all(np.abs(got - ideal) < 1) and np.all(got >= 0)
