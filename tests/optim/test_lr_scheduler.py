@@ -282,3 +282,30 @@ def test_sequential_with_multistep_resumes_from_a_saved_checkpoint(tmp_path):
         seq2.step()
         assert seq2.get_last_lr() == seq.get_last_lr()
     assert seq.get_last_lr()[0] == pytest.approx(0.1 * 0.1 ** 3)  # milestone 4 is listed twice
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda o: S.StepLR(o, 2, gamma=NAN), "invalid gamma: nan"),
+    (lambda o: S.MultiStepLR(o, [2], gamma=NAN), "invalid gamma: nan"),
+    (lambda o: S.ExponentialLR(o, gamma=NAN), "invalid gamma: nan"),
+    (lambda o: S.ExponentialLR(o, gamma=-0.5), "invalid gamma: -0.5"),
+    (lambda o: S.CosineAnnealingLR(o, 10, eta_min=NAN), "invalid eta_min: nan"),
+    (lambda o: S.LinearLR(o, start_factor=NAN), "start_factor must be in"),
+    (lambda o: S.ReduceLROnPlateau(o, factor=NAN), "invalid factor: nan"),
+    (lambda o: S.ReduceLROnPlateau(o, min_lr=NAN), "invalid min_lr: nan"),
+    (lambda o: S.ReduceLROnPlateau(o, threshold=NAN), "invalid threshold: nan"),
+    (lambda o: S.ReduceLROnPlateau(o, eps=NAN), "invalid eps: nan"),
+    (lambda o: S.OneCycleLR(o, max_lr=NAN, total_steps=10), "invalid max_lr: nan"),
+    (lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=10, div_factor=NAN), "div_factor must be a positive"),
+    (lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=10, pct_start=NAN), "pct_start must be in"),
+    (lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=10, base_momentum=NAN), "invalid base_momentum"),
+])
+def test_nan_and_negative_schedule_parameters_are_refused_and_change_nothing(make, match):
+    opt = optim.SGD([md.tensor([1.0], requires_grad=True)], lr=0.1, momentum=0.9)
+    before = [dict(g, params=None) for g in opt.param_groups]
+    with pytest.raises(ValueError, match=match):
+        make(opt)
+    assert [dict(g, params=None) for g in opt.param_groups] == before
