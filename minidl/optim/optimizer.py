@@ -35,7 +35,7 @@ def _check_nonneg(name: str, value: Any) -> None:
     """``value`` is a real number >= 0; written ``not 0 <= value`` (PyTorch's form) so NaN fails too."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not 0.0 <= value:
+    if not 0.0 <= float(value):
         raise ValueError(f"invalid {name}: {value} (expected {name} >= 0)")
 
 
@@ -49,7 +49,7 @@ def _check_betas(betas: Any) -> None:
     for i, b in enumerate(betas):
         if isinstance(b, bool) or not isinstance(b, numbers.Real):
             raise TypeError(f"beta parameter at index {i} must be a number, got {type(b).__name__}")
-        if not 0.0 <= b < 1.0:
+        if not 0.0 <= float(b) < 1.0:
             raise ValueError(f"invalid beta parameter at index {i}: {b} (expected 0 <= beta < 1)")
 
 
@@ -258,11 +258,11 @@ class Optimizer:
         new = {}
         for name, v in saved.items():
             if name == "step":
-                step = v.item() if hasattr(v, "shape") and v.shape == () else v
-                if isinstance(step, bool) or not isinstance(step, numbers.Real) or not 0 <= step \
-                        or step != int(step):
+                step: Any = v.item() if hasattr(v, "shape") and v.shape == () else v
+                if isinstance(step, bool) or not isinstance(step, numbers.Real) or not 0 <= float(step) \
+                        or float(step) != int(float(step)):
                     raise ValueError(f"{where} has step {v!r:.80}; expected an int >= 0")
-                new[name] = int(step)
+                new[name] = int(float(step))
                 continue
             if not (backend.is_backend_array(v) or hasattr(v, "shape")):
                 new[name] = v
