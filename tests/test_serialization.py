@@ -1,8 +1,14 @@
 """md.save / md.load: exact round trips of nested structures (int keys, tuples, scalars),
 Module and optimizer-style state dicts, atomic writes, and every refusal with its message."""
 
+import errno
 import math
 import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
 import zipfile
 
 import numpy as np
@@ -10,7 +16,7 @@ import pytest
 
 import minidl as md
 import minidl.nn as nn
-from minidl import backend
+from minidl import backend, serialization
 
 EXECUTED = []
 
@@ -297,15 +303,6 @@ def test_library_never_imports_pickle():
 
 # ----------------------------------------------------------------------------- files that are not files
 
-import errno  # noqa: E402
-import signal  # noqa: E402
-import stat  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import threading  # noqa: E402
-
-from minidl import serialization  # noqa: E402
-
 posix_only = pytest.mark.skipif(os.name != "posix", reason="FIFOs, flock and kill -9 are POSIX")
 
 
@@ -486,7 +483,7 @@ def test_temp_file_of_a_killed_save_is_cleaned_up_by_the_next_save(tmp_path):
         "md.save({'w': [1, 2]}, sys.argv[1])\n"
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    proc = subprocess.run([sys.executable, "-c", script, str(target)], env=env, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", script, str(target)], env=env, timeout=120, check=False)
     assert proc.returncode == -signal.SIGKILL
     (left,) = os.listdir(tmp_path)
     assert left.startswith(serialization._temp_prefix(str(target))) and not target.exists()

@@ -1,10 +1,13 @@
 """Tensor creation, dtype rules, conversion, in-place ops, printing, and clear errors."""
 
+import datetime
+
 import numpy as np
 import pytest
 
 import minidl as md
 from minidl import backend
+from minidl.tensor import SUPPORTED_DTYPES
 
 # ----------------------------------------------------------------------------- creation dtypes
 
@@ -266,10 +269,6 @@ def test_moving_to_gpu_without_cupy_is_a_clear_error():
 
 
 # ----------------------------------------------------------------------------- unsupported dtypes
-import datetime  # noqa: E402
-
-from minidl.tensor import SUPPORTED_DTYPES  # noqa: E402
-
 
 @pytest.mark.parametrize("data,shown", [
     (np.array(["a", "b"]), "<U1"),

@@ -105,6 +105,8 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what ``state_dict`` returned; checked first, so a refused one changes nothing."""
+        _check_scheduler_state(self, state_dict)
         self.__dict__.update(state_dict)
 
 
@@ -238,8 +240,14 @@ class _Composite(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict) -> None:
+        _check_scheduler_state(self, state_dict)
         state = dict(state_dict)
         inner = state.pop("_schedulers")
+        if not isinstance(inner, (list, tuple)) or len(inner) != len(self._schedulers):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: expected the states of "
+                             f"{len(self._schedulers)} schedulers, got {inner!r:.80}")
+        for s, sd in zip(self._schedulers, inner):  # check them all before changing any
+            _check_scheduler_state(s, sd)
         self.__dict__.update(state)
         for s, sd in zip(self._schedulers, inner):
             s.load_state_dict(sd)
@@ -311,6 +319,28 @@ def _check_composite(composite: LRScheduler, optimizer: Optimizer, schedulers: S
             raise TypeError(f"{name}: schedulers[{i}] is a {type(s).__name__}, not a learning-rate scheduler")
         if s.optimizer is not optimizer:
             raise ValueError(f"{name}: schedulers[{i}] ({type(s).__name__}) belongs to another optimizer")
+
+
+_NONNEG_STATE = ("gamma", "eta_min", "factor", "threshold", "eps", "cooldown", "patience")
+
+
+def _check_scheduler_state(scheduler: Any, state_dict: Any) -> None:
+    """A scheduler's saved state: a dict of its own attributes, hyperparameters valid (NaN refused)."""
+    name = type(scheduler).__name__
+    if not isinstance(state_dict, dict):
+        raise TypeError(f"{name}.load_state_dict: expected a dict (from scheduler.state_dict()), "
+                        f"got {type(state_dict).__name__}")
+    own = set(scheduler.state_dict())
+    unknown = sorted(str(k) for k in state_dict if k not in own)
+    if unknown:
+        raise ValueError(f"{name}.load_state_dict: the state has {unknown}, which {name} does not have "
+                         "(was it saved by another kind of scheduler?)")
+    try:
+        for key in _NONNEG_STATE:
+            if key in state_dict:
+                _check_nonneg(key, state_dict[key])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}.load_state_dict: {exc}") from None
 
 
 def _undo_initial_step(scheduler: LRScheduler) -> None:
@@ -387,6 +417,7 @@ class ReduceLROnPlateau:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        _check_scheduler_state(self, state_dict)
         self.__dict__.update(state_dict)
 
 

@@ -309,3 +309,36 @@ def test_nan_and_negative_schedule_parameters_are_refused_and_change_nothing(mak
     with pytest.raises(ValueError, match=match):
         make(opt)
     assert [dict(g, params=None) for g in opt.param_groups] == before
+
+
+@pytest.mark.parametrize("make", [
+    lambda o: S.StepLR(o, 2, gamma=0.5),
+    lambda o: S.ReduceLROnPlateau(o, factor=0.5),
+    lambda o: S.SequentialLR(o, [S.ExponentialLR(o, 0.5), S.StepLR(o, 2, 0.1)], milestones=[3]),
+])
+@pytest.mark.parametrize("edit,match", [
+    (lambda sd: sd.update(gamma=NAN) if "gamma" in sd else sd.update(factor=NAN), "invalid (gamma|factor): nan"),
+    (lambda sd: sd.update(T_max=3), r"has \['T_max'\], which .* does not have"),
+])
+def test_scheduler_load_state_dict_is_checked_and_changes_nothing(make, edit, match):
+    opt = optim.SGD([md.tensor([1.0], requires_grad=True)], lr=0.1)
+    sched = make(opt)
+    sd = sched.state_dict()
+    if "_schedulers" in sd:  # a composite: break its second inner scheduler's state
+        sd["_schedulers"] = [dict(x) for x in sd["_schedulers"]]
+        edit(sd["_schedulers"][1])
+    else:
+        edit(sd)
+    before = dict(sched.state_dict())
+    with pytest.raises(ValueError, match=match):
+        sched.load_state_dict(sd)
+    after = sched.state_dict()
+    assert after.keys() == before.keys()
+    for k in before:  # (inner schedulers included: none was half-loaded)
+        assert after[k] == before[k], k
+
+
+def test_scheduler_load_state_dict_refuses_a_non_dict():
+    opt = optim.SGD([md.tensor([1.0], requires_grad=True)], lr=0.1)
+    with pytest.raises(TypeError, match="expected a dict"):
+        S.StepLR(opt, 2).load_state_dict([("gamma", 0.5)])
