@@ -142,8 +142,7 @@ def save(obj: dict, path: str | os.PathLike) -> None:
         raise _naming(exc, path, folder) from exc
     try:
         with os.fdopen(fd, "wb") as f:
-            if fcntl is not None:
-                fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # "being written": _remove_stale_temps keeps it
+            _lock(f.fileno())  # "being written": _remove_stale_temps keeps it
             backend.save_npz(f, arrays)
             f.flush()
             os.fsync(f.fileno())
@@ -185,6 +184,16 @@ def _naming(exc: OSError, path: str, folder: str) -> OSError:
     reason = exc.strerror or str(exc)
     msg = f"md.save: cannot write {path!r}: {reason} (the file is written to a temporary file in {folder!r} first)"
     return OSError(exc.errno, msg) if exc.errno is not None else type(exc)(msg)
+
+
+def _lock(fd: int) -> None:
+    """Best effort: a file system without ``flock`` (some network mounts) still saves; its
+    temporary files are then protected by the age rule alone."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pass
 
 
 def _temp_prefix(path: str) -> str:
