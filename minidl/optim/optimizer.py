@@ -16,6 +16,7 @@ never by ``id()``, so a run can be resumed in a fresh process.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Iterable
 
@@ -259,7 +260,7 @@ class Optimizer:
         for name, v in saved.items():
             if name == "step":
                 step: Any = v.item() if hasattr(v, "shape") and v.shape == () else v
-                if isinstance(step, bool) or not isinstance(step, numbers.Real) or not 0 <= float(step) \
+                if isinstance(step, bool) or not isinstance(step, numbers.Real) or not 0 <= float(step) < math.inf \
                         or float(step) != int(float(step)):
                     raise ValueError(f"{where} has step {v!r:.80}; expected an int >= 0")
                 new[name] = int(float(step))

@@ -457,7 +457,8 @@ def test_load_state_dict_refuses_bad_parameter_state(state, match):
     _assert_unchanged(other, before)
 
 
-@pytest.mark.parametrize("step,match", [(-1, "step -1"), (1.5, "step 1.5"), ("3", "step '3'"), (True, "step True")])
+@pytest.mark.parametrize("step,match", [(-1, "step -1"), (1.5, "step 1.5"), ("3", "step '3'"), (True, "step True"),
+                                        (float("inf"), "step inf"), (NAN, "step nan")])
 def test_load_state_dict_refuses_bad_step(step, match):
     _, opt = _trained(optim.Adam)
     sd = _edited(opt.state_dict(), state={"step": step})
