@@ -21,9 +21,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 import numpy as np  # noqa: E402
 
 import minidl as md  # noqa: E402
-from minidl.ops.conv import conv2d  # noqa: E402
-from minidl.ops.loss import cross_entropy  # noqa: E402
-from minidl.ops.pooling import max_pool2d  # noqa: E402
+from minidl.functional import conv2d  # noqa: E402
+from minidl.functional import cross_entropy  # noqa: E402
+from minidl.functional import max_pool2d  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:

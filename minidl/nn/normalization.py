@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend, creation
-from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm
+from ..functional import batch_norm, group_norm, instance_norm, layer_norm
 from ..tensor import Tensor
 from .module import Module, Parameter
 
