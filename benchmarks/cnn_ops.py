@@ -21,9 +21,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 import numpy as np
 
 import minidl as md
-from minidl.ops.conv import conv2d
-from minidl.ops.loss import cross_entropy
-from minidl.ops.pooling import max_pool2d
+from minidl.functional import conv2d, cross_entropy, max_pool2d
 
 
 def main(argv: list[str] | None = None) -> None:

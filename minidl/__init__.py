@@ -6,8 +6,11 @@
     y = (x @ w).relu().sum()
     y.backward()          # x.grad and w.grad now hold dy/dx and dy/dw
 
-Layout: ``backend`` (NumPy/CuPy), ``tensor`` (Tensor), ``autograd`` (graph and backward),
-``ops`` (differentiable operations), ``nn``, ``optim``, ``data``, ``gradcheck``, ``testing``.
+Layout, in import order: ``backend`` (NumPy/CuPy, devices, dtypes, RNG), ``autograd``
+(Function, the backward engine, grad/anomaly modes), ``ops`` (the Function classes),
+``tensor`` (Tensor and the dtype rules), ``functional`` (the public functions: ``md.*`` and
+``nn.functional``), ``creation``, ``serialization``, ``gradcheck``, ``testing``, then ``nn``,
+``optim`` and ``viz``.
 """
 
 from . import backend
@@ -20,15 +23,15 @@ from .creation import (
     arange, eye, full, linspace, ones, ones_like, rand, randint, randn, randperm, zeros,
     zeros_like,
 )
-from .gradcheck import GradcheckError, gradcheck
-from .ops import (
-    abs, cat, clamp, clip, concatenate, exp, leaky_relu, log, log_softmax, logsumexp, matmul,
-    maximum, mean, minimum, relu, sigmoid, softmax, sqrt, stack, tanh, where,
+from .functional import (
+    abs, broadcast_to, cat, clamp, clip, concatenate, exp, flatten, leaky_relu, log, log_softmax, logsumexp, matmul,
+    max, maximum, mean, min, minimum, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack, sum, tanh, transpose,
+    unsqueeze, var, where,
 )
-from .ops import max, min, sum, var  # noqa: A004  (shadow builtins only inside minidl's namespace)
-from .ops import broadcast_to, flatten, reshape, squeeze, transpose, unsqueeze
-from .tensor import Tensor, as_tensor, tensor
+from .gradcheck import GradcheckError, gradcheck
 from .serialization import load, save
-from . import nn, optim, viz  # noqa: E402  (subpackages last: they import the core above)
+from .tensor import Tensor, as_tensor, tensor
+
+from . import nn, optim, viz  # noqa: E402,I001  (subpackages last: they build on the core above)
 
 __version__ = "0.1.0"

@@ -24,6 +24,13 @@ gradients of all its consumers (a tensor used twice gets both contributions), ca
 to ``.grad``. Intermediate gradients are dropped as soon as they are used, and, unless
 ``retain_graph=True``, each node releases what it saved so the memory is freed.
 
+Autograd works on arrays and never imports ``minidl.tensor``: ``Function.apply`` builds
+its output with ``Tensor._make``, reached through its first input (every op has at least
+one tensor input).
+
+Grad mode and anomaly mode are *per thread*, as in PyTorch: ``with md.no_grad():`` in one
+thread (say an evaluation loop) leaves recording on in every other thread.
+
 Saved tensors are protected by *version counters*: every in-place change of a tensor bumps
 its counter; a node remembers the versions of the tensors whose arrays it saved and refuses
 to run backward if one has changed, because its gradient would silently be wrong.
@@ -32,6 +39,8 @@ to run backward if one has changed, because its gradient would silently be wrong
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 import traceback
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -44,8 +53,9 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------- grad mode
 
 
-class _Modes:
-    """The only autograd-wide switches: grad mode and anomaly mode."""
+class _Modes(threading.local):
+    """Autograd's only switches, grad mode and anomaly mode, one pair per thread: each new
+    thread starts with grad mode on and anomaly mode off (the class defaults), as in PyTorch."""
 
     grad_enabled = True
     anomaly = False
@@ -55,12 +65,15 @@ _modes = _Modes()
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside ``md.no_grad()``."""
+    """True unless inside ``md.no_grad()`` (in this thread: grad mode is per thread)."""
     return _modes.grad_enabled
 
 
 class _GradMode(contextlib.ContextDecorator):
-    """Context manager and decorator that sets grad mode, restoring the old one on exit."""
+    """Context manager and decorator that sets grad mode, restoring the old one on exit.
+
+    It changes the mode of the thread that enters it only, as PyTorch's do.
+    """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -78,18 +91,19 @@ def no_grad() -> _GradMode:
     """Turn graph recording off: ``with md.no_grad(): ...`` or ``@md.no_grad()``.
 
     Inside it ops compute values only; outputs have ``requires_grad=False``. Use it for
-    evaluation and for updating parameters in place.
+    evaluation and for updating parameters in place. Per thread: other threads keep
+    recording.
     """
     return _GradMode(False)
 
 
 def enable_grad() -> _GradMode:
-    """Turn graph recording back on inside a ``no_grad`` block."""
+    """Turn graph recording back on inside a ``no_grad`` block (in this thread)."""
     return _GradMode(True)
 
 
 def set_grad_enabled(enabled: bool) -> _GradMode:
-    """``with md.set_grad_enabled(is_training): ...``"""
+    """``with md.set_grad_enabled(is_training): ...`` (in this thread)."""
     return _GradMode(bool(enabled))
 
 
@@ -99,6 +113,7 @@ def detect_anomaly() -> Iterator[None]:
 
     The first op that produces one raises ``FloatingPointError`` naming the op, the input
     shapes, and the line of *your* code that called it. Slow: use it to debug, not to train.
+    Per thread, as grad mode: only ops run by the thread inside the block are checked.
     """
     previous = _modes.anomaly
     _modes.anomaly = True
@@ -108,10 +123,21 @@ def detect_anomaly() -> Iterator[None]:
         _modes.anomaly = previous
 
 
+#: minidl's own package directory: frames of files inside it are minidl's, not the user's.
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _is_minidl_file(filename: str) -> bool:
+    """True for a source file of this minidl package (not merely a path containing 'minidl':
+    a clone of the repository is itself a folder named minidl)."""
+    path = os.path.abspath(filename)
+    return path == _PACKAGE_DIR or path.startswith(_PACKAGE_DIR + os.sep)
+
+
 def _user_frame(stack: list[traceback.FrameSummary]) -> str:
-    """The innermost frame outside minidl's own source: where the user called the op."""
+    """The innermost frame outside minidl's own package: where the user called the op."""
     for frame in reversed(stack):
-        if "/minidl/" not in frame.filename.replace("\\", "/"):
+        if not _is_minidl_file(frame.filename):
             return f"{frame.filename}:{frame.lineno} ({frame.line})"
     return "<unknown>"
 
@@ -193,7 +219,7 @@ class Function:
             out_data = backend.np.asarray(out_data)  # NumPy turns 0-d results into scalars
         needs = [t.requires_grad for t in inputs]
         record = _modes.grad_enabled and True in needs
-        out = _make_tensor(out_data, record, fn if record else None)
+        out = inputs[0]._make(out_data, record, fn if record else None)  # Tensor builds the output
         if cls.returns_view:
             out._vc = inputs[0]._version  # a view shares its base's counter
         if record:
@@ -399,8 +425,3 @@ def _accumulate(leaf: "Tensor", g: Any, handed_out: set[int]) -> None:
         leaf.grad += g  # in place, as PyTorch: the array is the leaf's (not shared in this backward)
     else:
         leaf.grad = leaf.grad + g  # its memory may still be read by this backward: a new array
-
-
-def _make_tensor(data: Any, requires_grad: bool, creator: Function | None) -> "Tensor":
-    """Build an op's output tensor (bound to ``Tensor._make`` when tensor.py is imported)."""
-    raise RuntimeError("minidl.tensor has not been imported")

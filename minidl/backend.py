@@ -18,6 +18,7 @@ a seeded script gives the same numbers every run.
 from __future__ import annotations
 
 import os
+import warnings
 from types import ModuleType
 from typing import Any
 
@@ -247,64 +248,24 @@ def to_numpy(a: Any) -> np.ndarray:
     return np.asarray(a)
 
 
-_env_backend = os.environ.get("MINIDL_BACKEND", "").strip().lower()
-if _env_backend:
-    set_backend(_env_backend)
+# --------------------------------------------------------------------------- the backend at import
 
 
-# --------------------------------------------------------------------------- helpers for conv/pool
+def _backend_from_environment() -> None:
+    """Start on the backend named by the environment variable ``MINIDL_BACKEND`` (``numpy``
+    or ``cupy``; unset or empty: numpy). ``MINIDL_BACKEND=cupy`` where CuPy or a GPU is
+    missing falls back to NumPy with one ``RuntimeWarning`` saying why, so a script written
+    for the GPU still runs on a laptop; ``md.set_backend("cupy")`` in code raises instead."""
+    name = os.environ.get("MINIDL_BACKEND", "").strip().lower()
+    if not name:
+        return
+    if name not in _BACKENDS:
+        raise ValueError(f"MINIDL_BACKEND: unknown backend {name!r}; expected one of {_BACKENDS}")
+    if name == "cupy" and not cupy_available():
+        warnings.warn(f"MINIDL_BACKEND=cupy, but CuPy cannot be used ({cupy_unavailable_reason()}); "
+                      "running on NumPy (CPU) instead", RuntimeWarning, stacklevel=2)
+        return
+    set_backend(name)
 
 
-def sliding_windows_2d(x: Any, kernel: tuple[int, int], stride: tuple[int, int]) -> Any:
-    """A read-only *view* of the (kh, kw) windows of ``x`` (N, C, H, W), taken every
-    ``stride`` pixels: shape (N, C, OH, OW, kh, kw) with OH = (H - kh) // sh + 1, so that
-    ``windows[n, c, oh, ow, i, j] == x[n, c, oh * sh + i, ow * sw + j]``. No data is copied
-    (``as_strided``, for NumPy and CuPy alike).
-    """
-    module = array_module(x)
-    n, c, h, w = x.shape
-    (kh, kw), (sh, sw) = kernel, stride
-    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
-    s0, s1, s2, s3 = x.strides
-    shape, strides = (n, c, oh, ow, kh, kw), (s0, s1, s2 * sh, s3 * sw, s2, s3)
-    if module is np:
-        return np.lib.stride_tricks.as_strided(x, shape=shape, strides=strides, writeable=False)
-    return module.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)  # CuPy has no writeable flag
-
-
-# --------------------------------------------------------------------------- helpers for serialization
-
-
-def save_npz(file: Any, arrays: dict) -> None:
-    """Write NumPy arrays to an open binary ``file`` as an uncompressed ``.npz``
-    (``numpy.savez``). Object arrays (which NumPy could only store by pickling) are refused."""
-    for name, a in arrays.items():
-        if not isinstance(a, np.ndarray):
-            raise TypeError(f"save_npz: entry {name!r} is a {type(a).__name__}, expected a NumPy array")
-        if a.dtype.hasobject:
-            raise TypeError(f"save_npz: entry {name!r} has dtype object; minidl never pickles")
-    np.savez(file, **arrays)
-
-
-def load_npz(path: Any) -> dict:
-    """Read every array of an ``.npz`` file with ``allow_pickle=False`` (object arrays and
-    pickles raise ``ValueError`` instead of being executed). Raises ``ValueError`` when the
-    file is a plain ``.npy`` rather than an archive."""
-    with open(path, "rb") as f:  # our own handle: closed even when numpy fails half-way
-        data = np.load(f, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError("not an .npz archive (a single .npy array)")
-        with data:
-            return {name: data[name] for name in data.files}
-
-
-def bytes_to_array(b: bytes) -> np.ndarray:
-    """``b`` as a uint8 NumPy array (to store text, e.g. JSON, inside an .npz)."""
-    return np.frombuffer(b, dtype=np.uint8).copy()
-
-
-def array_to_bytes(a: Any) -> bytes:
-    """The raw bytes of a uint8 array (inverse of ``bytes_to_array``)."""
-    if not isinstance(a, np.ndarray) or a.dtype != np.uint8 or a.ndim != 1:
-        raise ValueError("expected a 1-D uint8 array")
-    return a.tobytes()
+_backend_from_environment()

@@ -70,6 +70,44 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+# ---------------------------------------------------------------------- npz files
+
+
+def _save_npz(file: Any, arrays: dict) -> None:
+    """Write NumPy arrays to an open binary ``file`` as an uncompressed ``.npz``
+    (``numpy.savez``). Object arrays (which NumPy could only store by pickling) are refused."""
+    for name, a in arrays.items():
+        if not isinstance(a, backend.np.ndarray):
+            raise TypeError(f"save_npz: entry {name!r} is a {type(a).__name__}, expected a NumPy array")
+        if a.dtype.hasobject:
+            raise TypeError(f"save_npz: entry {name!r} has dtype object; minidl never pickles")
+    backend.np.savez(file, **arrays)
+
+
+def _load_npz(file: Any) -> dict:
+    """Read every array of an ``.npz`` file with ``allow_pickle=False`` (object arrays and
+    pickles raise ``ValueError`` instead of being executed). Raises ``ValueError`` when the
+    file is a plain ``.npy`` rather than an archive."""
+    with open(file, "rb") as f:  # a path or an open descriptor; closed even when numpy fails half-way
+        data = backend.np.load(f, allow_pickle=False)
+        if not isinstance(data, backend.np.lib.npyio.NpzFile):
+            raise ValueError("not an .npz archive (a single .npy array)")
+        with data:
+            return {name: data[name] for name in data.files}
+
+
+def _bytes_to_array(b: bytes) -> Any:
+    """``b`` as a uint8 NumPy array (to store text, e.g. JSON, inside an .npz)."""
+    return backend.np.frombuffer(b, dtype=backend.np.uint8).copy()
+
+
+def _array_to_bytes(a: Any) -> bytes:
+    """The raw bytes of a uint8 array (inverse of ``_bytes_to_array``)."""
+    if not isinstance(a, backend.np.ndarray) or a.dtype != backend.np.uint8 or a.ndim != 1:
+        raise ValueError("expected a 1-D uint8 array")
+    return a.tobytes()
+
+
 # ---------------------------------------------------------------------- save
 
 
@@ -130,7 +168,7 @@ def save(obj: dict, path: str | os.PathLike) -> None:
     arrays: dict = {}
     root = _encode(obj, arrays, "obj")
     meta = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root}).encode("utf-8")
-    arrays[_STRUCTURE] = backend.bytes_to_array(meta)
+    arrays[_STRUCTURE] = _bytes_to_array(meta)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"md.save: cannot write {path!r}: the folder {folder!r} does not exist")
@@ -143,7 +181,7 @@ def save(obj: dict, path: str | os.PathLike) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             _lock(f.fileno())  # "being written": _remove_stale_temps keeps it
-            backend.save_npz(f, arrays)
+            _save_npz(f, arrays)
             f.flush()
             os.fsync(f.fileno())
             _check_replaceable(path)  # again, just before the rename
@@ -342,7 +380,7 @@ def load(path: str | os.PathLike) -> dict:
         os.close(fd)
         raise ValueError(f"md.load: {path!r} is not an .npz archive (a minidl checkpoint); it starts with {magic!r}")
     try:
-        arrays = backend.load_npz(fd)  # reads from (and closes) the descriptor checked above
+        arrays = _load_npz(fd)  # reads from (and closes) the descriptor checked above
     except ValueError as exc:
         if "pickle" in str(exc).lower() or "object" in str(exc).lower():
             raise ValueError(
@@ -361,7 +399,7 @@ def load(path: str | os.PathLike) -> dict:
         if not backend.is_backend_array(a):  # a zip member not named .npy comes back as raw bytes
             raise ValueError(f"md.load: {path!r} holds a member {name!r} that is not a .npy array; refused")
     try:
-        meta = json.loads(backend.array_to_bytes(arrays.pop(_STRUCTURE)).decode("utf-8"))
+        meta = json.loads(_array_to_bytes(arrays.pop(_STRUCTURE)).decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"md.load: {path!r} has a corrupt structure entry: {exc}") from None
     except RecursionError:

@@ -27,8 +27,14 @@ from typing import Any, Iterator, Sequence
 
 from . import autograd, backend
 from .autograd import Function, VersionCounter, run_backward
+from .ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub
+from .ops.elementwise import (
+    Abs, Cast, Clip, Clone, Exp, LeakyReLU, Log, ReLU, Sigmoid, Sqrt, Tanh, ToDevice,
+)
+from .ops.reduction import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var, normalize_axes
+from .ops.shape import BasicGetItem, BroadcastTo, GetItem, Reshape, Transpose, is_basic_index
 
-Number = (int, float, bool)
+_SCALARS = (int, float, bool)
 
 
 class Tensor:
@@ -54,10 +60,15 @@ class Tensor:
         self._creator: Function | None = None
         self._vc: VersionCounter | None = None  # made on first use: see _version
 
-    @classmethod
-    def _make(cls, data: Any, requires_grad: bool, creator: Function | None) -> "Tensor":
-        """Fast constructor for op outputs: no validation, ``data`` is already an array."""
-        t = object.__new__(cls)
+    @staticmethod
+    def _make(data: Any, requires_grad: bool, creator: Function | None) -> "Tensor":
+        """Fast constructor for op outputs: no validation, ``data`` is already an array.
+
+        ``Function.apply`` builds every op's output with this, reached through its first
+        input (so autograd never imports this module); it always makes a plain ``Tensor``,
+        also when reached through a subclass such as ``nn.Parameter``.
+        """
+        t = object.__new__(Tensor)
         t.data = data
         t.grad = None
         t.requires_grad = requires_grad
@@ -115,7 +126,7 @@ class Tensor:
     @property
     def T(self) -> "Tensor":
         """All axes reversed (the matrix transpose for 2-D)."""
-        return ops.transpose(self)
+        return self.transpose()
 
     def size(self, axis: int | None = None) -> Any:
         return self.shape if axis is None else self.shape[axis]
@@ -210,7 +221,7 @@ class Tensor:
             device = backend.normalize_device(target)
             if device == self.device:
                 return self
-            return ops.ToDevice.apply(self, device=device)
+            return ToDevice.apply(self, device=device)
         return self.astype(target)
 
     def cpu(self) -> "Tensor":
@@ -224,7 +235,7 @@ class Tensor:
         dtype = backend.as_dtype(dtype)
         if dtype == self.dtype:
             return self
-        return ops.Cast.apply(self, dtype=dtype)
+        return Cast.apply(self, dtype=dtype)
 
     def float(self) -> "Tensor":
         return self.astype(backend.float32)
@@ -237,7 +248,7 @@ class Tensor:
 
     def clone(self) -> "Tensor":
         """A copy with its own memory, still connected to the graph."""
-        return ops.Clone.apply(self)
+        return Clone.apply(self)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         """Let ``np.asarray(t)`` and matplotlib read CPU tensors (values only, no graph)."""
@@ -312,7 +323,7 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace("item assignment")
-        self.data[ops.index_arrays(index)] = self._operand_array(value)
+        self.data[index_arrays(index)] = self._operand_array(value)
         self._bump()
 
     def __iadd__(self, other: Any) -> "Tensor":
@@ -328,73 +339,83 @@ class Tensor:
         return self.div_(other)
 
     # ------------------------------------------------------------------ operators
+    # Each operator brings its operands to one dtype and device (``binary_operands``, the
+    # dtype rules above) and applies the op's Function from ``minidl/ops/``.
 
     def __add__(self, other: Any) -> "Tensor":
-        return ops.add(self, other)
+        return apply_binary(Add, self, other, "add")
 
     def __radd__(self, other: Any) -> "Tensor":
-        return ops.add(other, self)
+        return apply_binary(Add, other, self, "add")
 
     def __sub__(self, other: Any) -> "Tensor":
-        return ops.sub(self, other)
+        return apply_binary(Sub, self, other, "sub")
 
     def __rsub__(self, other: Any) -> "Tensor":
-        return ops.sub(other, self)
+        return apply_binary(Sub, other, self, "sub")
 
     def __mul__(self, other: Any) -> "Tensor":
-        return ops.mul(self, other)
+        return apply_binary(Mul, self, other, "mul")
 
     def __rmul__(self, other: Any) -> "Tensor":
-        return ops.mul(other, self)
+        return apply_binary(Mul, other, self, "mul")
 
     def __truediv__(self, other: Any) -> "Tensor":
-        return ops.div(self, other)
+        return true_divide(self, other)
 
     def __rtruediv__(self, other: Any) -> "Tensor":
-        return ops.div(other, self)
+        return true_divide(other, self)
 
     def __pow__(self, other: Any) -> "Tensor":
-        return ops.pow(self, other)
+        return apply_binary(Pow, self, other, "pow")
 
     def __rpow__(self, other: Any) -> "Tensor":
-        return ops.pow(other, self)
+        return apply_binary(Pow, other, self, "pow")
 
     def __matmul__(self, other: Any) -> "Tensor":
-        return ops.matmul(self, other)
+        return matrix_product(self, other)
 
     def __rmatmul__(self, other: Any) -> "Tensor":
-        return ops.matmul(other, self)
+        return matrix_product(other, self)
 
     def __neg__(self) -> "Tensor":
-        return ops.neg(self)
+        return Neg.apply(self)
 
     def __pos__(self) -> "Tensor":
         return self
 
     def __abs__(self) -> "Tensor":
-        return ops.abs(self)
+        return Abs.apply(self)
 
     def __getitem__(self, index: Any) -> "Tensor":
-        return ops.getitem(self, index)
+        """``x[index]``: slices, ints, None, Ellipsis, integer arrays and boolean masks."""
+        index = index_arrays(index)
+        if is_basic_index(index):
+            return BasicGetItem.apply(self, index=index)
+        xp = backend.array_module(self.data)
+        if xp is not backend.np:  # indices must live on the tensor's device
+            index = tuple(xp.asarray(i) if backend.is_backend_array(i) else i for i in index) \
+                if isinstance(index, tuple) else xp.asarray(index)
+        return GetItem.apply(self, index=index)
 
     # comparisons: values only, never differentiable
     def __lt__(self, other: Any) -> "Tensor":
-        return ops.compare("lt", self, other)
+        return compare("lt", self, other)
 
     def __le__(self, other: Any) -> "Tensor":
-        return ops.compare("le", self, other)
+        return compare("le", self, other)
 
     def __gt__(self, other: Any) -> "Tensor":
-        return ops.compare("gt", self, other)
+        return compare("gt", self, other)
 
     def __ge__(self, other: Any) -> "Tensor":
-        return ops.compare("ge", self, other)
+        return compare("ge", self, other)
 
     def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
-        return ops.compare("eq", self, other)
+        return compare("eq", self, other)
 
     def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
-        return ops.compare("ne", self, other)
+        return compare("ne", self, other)
 
     __hash__ = object.__hash__  # tensors hash by identity (usable in sets and dicts)
 
@@ -421,54 +442,79 @@ class Tensor:
         return bool(self.data.all())
 
     # ------------------------------------------------------------------ math methods
+    # ``md.exp(x)`` (minidl/functional.py) is ``x.exp()``; the Function it applies, with its
+    # forward and backward, is in ``minidl/ops/`` (here ``ops/elementwise.py``'s ``Exp``).
+
+    def _as_float(self) -> "Tensor":
+        """Inputs of transcendental ops: integers are converted to float32 (as PyTorch does)."""
+        return self if self.data.dtype.kind == "f" else self.astype(backend.float32)
 
     def exp(self) -> "Tensor":
-        return ops.exp(self)
+        """e^x."""
+        return Exp.apply(self._as_float())
 
     def log(self) -> "Tensor":
-        return ops.log(self)
+        """Natural logarithm."""
+        return Log.apply(self._as_float())
 
     def sqrt(self) -> "Tensor":
-        return ops.sqrt(self)
+        """Square root."""
+        return Sqrt.apply(self._as_float())
 
     def abs(self) -> "Tensor":
-        return ops.abs(self)
+        """|x| (gradient 0 at 0)."""
+        return Abs.apply(self)
 
     def tanh(self) -> "Tensor":
-        return ops.tanh(self)
+        """Hyperbolic tangent."""
+        return Tanh.apply(self._as_float())
 
     def sigmoid(self) -> "Tensor":
-        return ops.sigmoid(self)
+        """Logistic sigmoid 1 / (1 + e^-x), overflow-free."""
+        return Sigmoid.apply(self._as_float())
 
     def relu(self) -> "Tensor":
-        return ops.relu(self)
+        """max(0, x) (gradient 0 at 0)."""
+        return ReLU.apply(self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
-        return ops.leaky_relu(self, negative_slope)
+        """x for x > 0, negative_slope * x otherwise."""
+        return LeakyReLU.apply(self._as_float(), negative_slope=float(negative_slope))
 
     def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
-        return ops.clip(self, min, max)
+        """Limit values to [min, max] (either bound may be None)."""
+        if min is None and max is None:
+            raise ValueError("clip: give at least one of min and max")
+        if min is not None and max is not None and min > max:
+            raise ValueError(f"clip: min ({min}) must not exceed max ({max})")
+        return Clip.apply(self, lo=min, hi=max)
 
     clamp = clip
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return ops.sum(self, axis, keepdims)
+        """Sum over ``axis`` (int, tuple, or None for all)."""
+        return Sum.apply(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return ops.mean(self, axis, keepdims)
+        """Mean over ``axis``."""
+        return Mean.apply(self._as_float(), axis=axis, keepdims=keepdims)
 
     def var(self, axis: Any = None, keepdims: bool = False, correction: int = 1) -> "Tensor":
-        """Variance; ``correction=1`` (unbiased, PyTorch's default), 0 for NumPy's."""
-        return ops.var(self, axis, keepdims, correction)
+        """Variance over ``axis``, dividing by n - correction (1: unbiased, PyTorch's default;
+        0 for NumPy's)."""
+        return Var.apply(self._as_float(), axis=axis, keepdims=keepdims, correction=correction)
 
     def std(self, axis: Any = None, keepdims: bool = False, correction: int = 1) -> "Tensor":
-        return ops.sqrt(ops.var(self, axis, keepdims, correction))
+        """sqrt of ``var``."""
+        return self.var(axis, keepdims, correction).sqrt()
 
     def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return ops.max(self, axis, keepdims)
+        """Maximum over ``axis`` (gradient split evenly among tied maxima)."""
+        return Max.apply(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return ops.min(self, axis, keepdims)
+        """Minimum over ``axis`` (gradient split evenly among tied minima)."""
+        return Min.apply(self, axis=axis, keepdims=keepdims)
 
     def argmax(self, axis: int | None = None) -> "Tensor":
         return Tensor._make(self.data.argmax(axis=axis), False, None)
@@ -477,41 +523,85 @@ class Tensor:
         return Tensor._make(self.data.argmin(axis=axis), False, None)
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return ops.logsumexp(self, axis, keepdims)
+        """log(sum(exp(x))) over ``axis``, computed without overflow."""
+        return LogSumExp.apply(self._as_float(), axis=axis, keepdims=keepdims)
 
     def softmax(self, axis: int = -1) -> "Tensor":
-        return ops.softmax(self, axis)
+        """e^x / sum(e^x) along ``axis``, shifted by the max so it never overflows."""
+        x = self._as_float()
+        return Softmax.apply(x, axis=one_axis(axis, x.ndim, "softmax"))
 
     def log_softmax(self, axis: int = -1) -> "Tensor":
-        return ops.log_softmax(self, axis)
+        """x - logsumexp(x) along ``axis``: log-probabilities, stable for large logits."""
+        x = self._as_float()
+        return LogSoftmax.apply(x, axis=one_axis(axis, x.ndim, "log_softmax"))
+
+    # ------------------------------------------------------------------ shapes
 
     def reshape(self, *shape: Any) -> "Tensor":
-        return ops.reshape(self, *shape)
+        """Same values in a new shape; one entry may be -1 (inferred)."""
+        new_shape = shape_args(shape)
+        if new_shape == self.shape:
+            return self
+        return Reshape.apply(self, shape=new_shape)
 
     view = reshape
 
     def transpose(self, *axes: Any) -> "Tensor":
-        return ops.transpose(self, *axes)
+        """Permute axes (reverse them when none are given; ``x.transpose(0, 1)`` swaps two
+        axes like PyTorch when exactly two are given for a tensor with more than 2 axes)."""
+        perm = shape_args(axes) if axes else None
+        if perm is not None and len(perm) == 2 and self.ndim != 2:
+            i, j = (one_axis(a, self.ndim, "transpose") for a in perm)
+            order = list(range(self.ndim))
+            order[i], order[j] = order[j], order[i]
+            perm = tuple(order)
+        if perm is not None and len(perm) != self.ndim:
+            raise ValueError(f"transpose: got {len(perm)} axes {perm} for a tensor with {self.ndim} dimensions "
+                             f"(shape {self.shape})")
+        return Transpose.apply(self, axes=perm)
 
     def permute(self, *axes: int) -> "Tensor":
-        return ops.transpose(self, *axes)
+        return self.transpose(*axes)
 
     def flatten(self, start_axis: int = 0, end_axis: int = -1) -> "Tensor":
-        return ops.flatten(self, start_axis, end_axis)
+        """Merge axes ``start_axis..end_axis`` into one (all of them by default)."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = one_axis(start_axis, self.ndim, "flatten"), one_axis(end_axis, self.ndim, "flatten")
+        if s > e:
+            raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}")
+        merged = 1
+        for n in self.shape[s:e + 1]:
+            merged *= n
+        return self.reshape(self.shape[:s] + (merged,) + self.shape[e + 1:])
 
     def squeeze(self, axis: Any = None) -> "Tensor":
-        return ops.squeeze(self, axis)
+        """Remove axes of size 1 (all of them, or only ``axis``)."""
+        shape = self.shape
+        axes = normalize_axes(axis, self.ndim) if axis is not None else tuple(i for i, n in enumerate(shape) if n == 1)
+        for a in axes:
+            if shape[a] != 1:
+                raise ValueError(f"squeeze: axis {a} has size {shape[a]}, not 1 (shape {shape})")
+        return self.reshape(tuple(n for i, n in enumerate(shape) if i not in axes))
 
     def unsqueeze(self, axis: int) -> "Tensor":
-        return ops.unsqueeze(self, axis)
+        """Insert an axis of size 1 at position ``axis``."""
+        axis = one_axis(axis, self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def broadcast_to(self, *shape: Any) -> "Tensor":
-        return ops.broadcast_to(self, *shape)
+        """Copy along new leading axes and size-1 axes to ``shape`` (a view)."""
+        new_shape = shape_args(shape)
+        if new_shape == self.shape:
+            return self
+        return BroadcastTo.apply(self, shape=new_shape)
 
     expand = broadcast_to
 
     def matmul(self, other: Any) -> "Tensor":
-        return ops.matmul(self, other)
+        """self @ other with NumPy's rules (1-D vectors, batched stacks)."""
+        return matrix_product(self, other)
 
     # ------------------------------------------------------------------ printing
 
@@ -625,6 +715,156 @@ def shape_args(shape: Sequence[Any]) -> tuple:
     return tuple(sizes)
 
 
-autograd._make_tensor = Tensor._make  # Function.apply builds its outputs with this
+# ---------------------------------------------------------------------- dtype promotion
+# The dtype rules of the module docstring, implemented: every binary op and every public
+# function with two operands goes through ``binary_operands``.
 
-from . import ops  # noqa: E402  (ops needs Tensor defined first)
+
+def _constant(value: Any, like: Tensor) -> Tensor:
+    """A scalar as a 0-d constant tensor of ``like``'s dtype (float32 if ``like`` is integer
+    and the scalar is a float), on ``like``'s device."""
+    dtype = like.data.dtype
+    if isinstance(value, Tensor):
+        value = value.data
+    kind = "f" if type(value) is float else "i" if type(value) is int else backend.np.asarray(value).dtype.kind
+    if kind == "f" and dtype.kind != "f":
+        dtype = backend.float32
+    elif kind in "iu" and dtype.kind == "b":
+        dtype = backend.int64
+    if type(like.data) is backend.np.ndarray:
+        return Tensor._make(backend.np.asarray(value, dtype=dtype), False, None)
+    return Tensor._make(backend.array_module(like.data).asarray(value, dtype=dtype), False, None)
+
+
+def _is_scalar_like(x: Any) -> bool:
+    """Python/NumPy scalars and 0-d arrays: they take the other operand's dtype."""
+    if isinstance(x, _SCALARS) or isinstance(x, backend.np.generic):
+        return True
+    return backend.is_backend_array(x) and x.ndim == 0
+
+
+def binary_operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
+    """``a`` and ``b`` as tensors of one dtype on one device (the dtype rules above)."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if a.data.dtype is b.data.dtype or a.data.dtype == b.data.dtype:
+            if type(a.data) is not type(b.data) and a.device != b.device:
+                raise RuntimeError(f"{op}: operands are on different devices ({a.device} and {b.device}); move one with .to()")
+            return a, b
+        return _promote(a, b, op)
+    if isinstance(a, Tensor):
+        other = _constant(b, a) if _is_scalar_like(b) else _wrap(b, a, op)
+        return (a, other) if other.dtype == a.dtype else (a.astype(other.dtype), other)
+    if isinstance(b, Tensor):
+        other = _constant(a, b) if _is_scalar_like(a) else _wrap(a, b, op)
+        return (other, b) if other.dtype == b.dtype else (other, b.astype(other.dtype))
+    raise TypeError(f"{op}: expected at least one tensor, got {type(a).__name__} and {type(b).__name__}")
+
+
+def _wrap(value: Any, like: Tensor, op: str) -> Tensor:
+    if isinstance(value, (list, tuple)) or backend.is_backend_array(value):
+        t = Tensor(_to_array(value, device=like.device if not backend.is_backend_array(value) else None))
+        return binary_operands(like, t, op)[1]
+    raise TypeError(f"{op}: unsupported operand type {type(value).__name__} (expected a tensor, array or number)")
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _promote(a: Tensor, b: Tensor, op: str) -> tuple[Tensor, Tensor]:
+    if a.device != b.device:
+        raise RuntimeError(f"{op}: operands are on different devices ({a.device} and {b.device}); move one with .to()")
+    da, db = a.dtype, b.dtype
+    rank_a, rank_b = _CATEGORY[da.kind], _CATEGORY[db.kind]
+    if rank_a != rank_b:
+        target = da if rank_a > rank_b else db  # float beats int beats bool, keeping its dtype
+    elif a.ndim == 0 and b.ndim > 0:
+        target = db  # a 0-d tensor does not promote a dimensioned one (PyTorch's rule)
+    elif b.ndim == 0 and a.ndim > 0:
+        target = da
+    else:
+        target = backend.result_type(da, db)
+    return a.astype(target), b.astype(target)
+
+
+def as_input(x: Any, op: str) -> Tensor:
+    """A public function's tensor argument: tensors as they are; arrays, numbers and lists
+    wrapped (by the dtype rules above); anything else is a ``TypeError`` naming ``op``."""
+    if isinstance(x, Tensor):
+        return x
+    if backend.is_backend_array(x) or isinstance(x, (list, tuple, *_SCALARS)):
+        return Tensor(x)
+    raise TypeError(f"{op}: expected a tensor, got {type(x).__name__}")
+
+
+def require_tensor(value: Any, name: str, op: str) -> Tensor:
+    """``value`` itself if it is a Tensor, else a TypeError naming ``op`` and ``name``.
+
+    Layers take tensors only (as in PyTorch): a list or None is refused at once, instead of
+    failing later inside the op with an AttributeError.
+    """
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__} "
+                        "(make one with md.tensor(data))")
+    return value
+
+
+def check_broadcast(op: str, *shapes: tuple) -> None:
+    """Raise a ``ValueError`` naming ``op`` when ``shapes`` do not broadcast together."""
+    try:
+        backend.np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}"
+        raise ValueError(f"{op}: shapes {listed} cannot be broadcast together") from None
+
+
+def apply_binary(cls: type[Function], a: Any, b: Any, op: str) -> Tensor:
+    """``cls`` applied to ``a`` and ``b`` after promotion (and a clear broadcasting error)."""
+    a, b = binary_operands(a, b, op)
+    if a.shape != b.shape and a.ndim and b.ndim:
+        check_broadcast(op, a.shape, b.shape)
+    return cls.apply(a, b)
+
+
+def true_divide(a: Any, b: Any) -> Tensor:
+    """a / b (true division; integer tensors give float32)."""
+    a, b = binary_operands(a, b, "div")
+    if a.dtype.kind != "f":
+        a, b = a.astype(backend.float32), b.astype(backend.float32)
+    if a.shape != b.shape and a.ndim and b.ndim:
+        check_broadcast("div", a.shape, b.shape)
+    return Div.apply(a, b)
+
+
+def matrix_product(a: Any, b: Any) -> Tensor:
+    """a @ b with NumPy's rules (1-D vectors, batched stacks)."""
+    a, b = binary_operands(a, b, "matmul")
+    return MatMul.apply(a, b)
+
+
+def compare(kind: str, a: Any, b: Any) -> Tensor:
+    """Element-wise comparison (``kind`` is "lt", "le", "gt", "ge", "eq" or "ne"): a boolean
+    tensor, never differentiable."""
+    a, b = binary_operands(a, b, kind)
+    xp = backend.array_module(a.data)
+    fn = {"lt": xp.less, "le": xp.less_equal, "gt": xp.greater, "ge": xp.greater_equal,
+          "eq": xp.equal, "ne": xp.not_equal}[kind]
+    return Tensor._make(fn(a.data, b.data), False, None)
+
+
+def one_axis(axis: int, ndim: int, op: str) -> int:
+    """``axis`` as an index in [0, ndim) (negative counts from the end), or a ``ValueError``."""
+    bound = ndim if ndim > 1 else 1
+    if not isinstance(axis, int) or not -bound <= axis < bound:
+        raise ValueError(f"{op}: axis {axis!r} is out of range for a tensor with {ndim} dimensions")
+    return axis % bound
+
+
+def index_arrays(index: Any) -> Any:
+    """Replace tensors and lists inside an index by arrays NumPy/CuPy understand."""
+    if isinstance(index, tuple):
+        return tuple(index_arrays(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return backend.np.asarray(index)
+    return index

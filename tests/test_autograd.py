@@ -1,4 +1,4 @@
-"""The autograd engine: DESIGN.md's core rules and the pitfalls other engines shipped."""
+"""The autograd engine: its core rules (README, "How it works") and the pitfalls other engines shipped."""
 
 import gc
 import weakref
@@ -326,3 +326,30 @@ def test_custom_function_with_planted_bug_is_caught_by_gradcheck():
 
     with pytest.raises(md.GradcheckError, match="input 0"):
         md.gradcheck(lambda t: WrongSquare.apply(t), [f64([0.5, -1.5])])
+
+
+def test_detect_anomaly_finds_the_user_frame_in_a_clone_folder_named_minidl(tmp_path):
+    """``git clone`` makes a folder named minidl: a user's script inside it is still the
+    user's code (minidl's own files are told apart by the package directory, not a name)."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    clone = tmp_path / "minidl"
+    shutil.copytree(Path(md.__file__).parent, clone / "minidl", ignore=shutil.ignore_patterns("__pycache__"))
+    script = clone / "train.py"
+    script.write_text(
+        "import numpy as np\nimport minidl as md\n"
+        "x = md.tensor([-1.0], requires_grad=True)\n"
+        "with md.detect_anomaly(), np.errstate(invalid='ignore'):\n"
+        "    try:\n"
+        "        y = x.sqrt()  # the line to report\n"
+        "    except FloatingPointError as exc:\n"
+        "        print(exc)\n"
+        "print(md.__file__)\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], cwd=clone, capture_output=True, text=True, check=True,
+                         env={"PATH": "", "PYTHONPATH": str(clone)})
+    assert str(clone / "minidl") in out.stdout  # the copied package was the one imported
+    assert f"{script}:6 (y = x.sqrt()  # the line to report)" in out.stdout, out.stdout

@@ -1,11 +1,11 @@
-"""Activation layers (PyTorch names and defaults). The math lives in the ops:
+"""Activation layers (PyTorch names and defaults). Each calls its function in
+``minidl/functional.py``; the math (forward and backward) lives in the ops:
 ``minidl/ops/elementwise.py`` (sigmoid, tanh, relu, leaky_relu), ``minidl/ops/reduction.py``
 (softmax, log_softmax) and ``minidl/ops/activation.py`` (ELU, GELU, step, maxout)."""
 
 from __future__ import annotations
 
-from .. import ops
-from ..ops import activation as A
+from .. import functional as F
 from ..tensor import Tensor
 from .linear import Linear
 from .module import Module
@@ -15,14 +15,14 @@ class Sigmoid(Module):
     """sigma(x) = 1 / (1 + e^-x); sigma' = sigma (1 - sigma) <= 1/4 (saturates for large |x|)."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.sigmoid(input)
+        return F.sigmoid(input)
 
 
 class Tanh(Module):
     """tanh(x) = 2 sigma(2x) - 1, zero-centred; tanh' = 1 - tanh^2 <= 1."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.tanh(input)
+        return F.tanh(input)
 
 
 class ReLU(Module):
@@ -36,7 +36,7 @@ class ReLU(Module):
             )
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.relu(input)
+        return F.relu(input)
 
 
 class LeakyReLU(Module):
@@ -47,7 +47,7 @@ class LeakyReLU(Module):
         self.negative_slope = negative_slope
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -61,7 +61,7 @@ class ELU(Module):
         self.alpha = alpha
 
     def forward(self, input: Tensor) -> Tensor:
-        return A.elu(input, self.alpha)
+        return F.elu(input, self.alpha)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}"
@@ -77,7 +77,7 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, input: Tensor) -> Tensor:
-        return A.gelu(input, self.approximate)
+        return F.gelu(input, self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
@@ -88,7 +88,7 @@ class Step(Module):
     plots: its derivative is 0 almost everywhere, so backward raises a clear error."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return A.step(input)
+        return F.step(input)
 
 
 class Softmax(Module):
@@ -99,7 +99,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.softmax(input, self.dim)
+        return F.softmax(input, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -113,7 +113,7 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
-        return ops.log_softmax(input, self.dim)
+        return F.log_softmax(input, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -137,7 +137,7 @@ class Maxout(Module):
         self.linear = Linear(in_features, out_features * pieces, bias=bias, device=device, dtype=dtype)
 
     def forward(self, input: Tensor) -> Tensor:
-        return A.maxout(self.linear(input), self.pieces)
+        return F.maxout(self.linear(input), self.pieces)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, pieces={self.pieces}"

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import creation
-from ..ops.conv import conv2d, pair
+from ..functional import conv2d
+from ..ops.conv import pair
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..ops.activation import _check_drop_probability, dropout
+from ..functional import _check_drop_probability, dropout
 from ..tensor import Tensor
 from .module import Module
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ops import loss as L
+from .. import functional as L
 from ..tensor import Tensor
 from .module import Module
 

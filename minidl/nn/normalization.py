@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend, creation
-from ..ops.checks import require_tensor
-from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm
-from ..tensor import Tensor
+from ..functional import batch_norm, group_norm, instance_norm, layer_norm
+from ..tensor import Tensor, require_tensor
 from .module import Module, Parameter
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..functional import avg_pool2d, check_pool_options, max_pool2d
 from ..ops.conv import pair
-from ..ops.pooling import avg_pool2d, check_pool_options, max_pool2d
 from ..tensor import Tensor
 from .module import Module
 

@@ -2,8 +2,8 @@
 maxout (fused), and dropout's masked multiply. Each ``Function`` has its derivative in its
 docstring, beside the code that computes it.
 
-The functional wrappers at the bottom (``elu``, ``gelu``, ``step``, ``maxout``, ``dropout``)
-are what ``minidl.nn.functional`` re-exports.
+Their public functions (``F.elu``, ``F.gelu``, ``F.step``, ``F.maxout``, ``F.dropout``) are in
+``minidl/functional.py``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from typing import Any
 
 from .. import backend
 from ..autograd import Function
-from ..tensor import Tensor
-from . import _float_input
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
@@ -173,88 +171,3 @@ class MaskedScale(Function):
 # --------------------------------------------------------------------------- functions
 
 
-def elu(input: Any, alpha: float = 1.0) -> Tensor:
-    """ELU (``torch.nn.functional.elu``): x if x > 0 else alpha (e^x - 1)."""
-    return ELU.apply(_float_input(input, "elu"), alpha=float(alpha))
-
-
-def gelu(input: Any, approximate: str = "none") -> Tensor:
-    """GELU (``torch.nn.functional.gelu``): x Phi(x); ``approximate="tanh"`` for the tanh form."""
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GELU.apply(_float_input(input, "gelu"), approximate=approximate)
-
-
-def step(input: Any) -> Tensor:
-    """Heaviside step (1 where x >= 0, else 0); forward only, its backward raises."""
-    return Step.apply(_float_input(input, "step"))
-
-
-def maxout(input: Any, pieces: int) -> Tensor:
-    """Max over consecutive groups of ``pieces`` features of the last axis:
-    (..., out * pieces) -> (..., out). Gradient to the first maximal piece at ties."""
-    x = _float_input(input, "maxout")
-    if not isinstance(pieces, int) or pieces < 1:
-        raise ValueError(f"maxout: pieces must be a positive int, got {pieces!r}")
-    if x.ndim == 0 or x.shape[-1] % pieces:
-        raise ValueError(f"maxout: last dimension of shape {x.shape} is not divisible by pieces={pieces}")
-    return Maxout.apply(x, pieces=pieces)
-
-
-def dropout_mask(x: Tensor, p: float, scale: float) -> Any:
-    """A mask array like ``x``: 0 with probability p, ``scale`` otherwise (x's dtype and device)."""
-    xp = backend.array_module(x.data)
-    dtype = x.dtype
-    keep = backend.rng(xp).random(x.shape, dtype=dtype if dtype.itemsize >= 4 else backend.float32) >= p
-    return keep.astype(dtype) * dtype.type(scale)
-
-
-def masked_scale(input: Tensor, mask: Any) -> Tensor:
-    """input * mask for a fixed (non-differentiable) mask array; d/dinput = mask."""
-    if isinstance(mask, Tensor):
-        mask = mask.data
-    if tuple(mask.shape) != tuple(input.shape):
-        raise ValueError(f"masked_scale: mask shape {tuple(mask.shape)} differs from input shape {input.shape}")
-    return MaskedScale.apply(input, mask=mask.astype(input.dtype, copy=False))
-
-
-def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False, *,
-            mode: str = "inverted") -> Tensor:
-    """Dropout, two conventions with the same expected activation E[y] = x:
-
-    * ``mode="inverted"`` (PyTorch's, ``nn.Dropout``): training: y = x * m / (1 - p) with
-      m ~ Bernoulli(1 - p); test: y = x (nothing to do at inference).
-    * ``mode="scale_at_test"`` (the lecture slide's original variant): training: y = x * m
-      (no scaling); test: y = (1 - p) x, so the test activation equals the training
-      expectation E[x m] = (1 - p) x.
-
-    ``p`` is the probability of *dropping* a unit, in [0, 1]; p = 1 drops everything (zero
-    output and gradient), as in PyTorch. The signature is PyTorch's
-    (``inplace`` must stay False: autograd needs the input), plus the keyword ``mode``.
-    """
-    if inplace:
-        raise ValueError("dropout(inplace=True) is not supported by minidl; use inplace=False")
-    x = _float_input(input, "dropout")
-    _check_drop_probability(p, "dropout")
-    if mode not in ("inverted", "scale_at_test"):
-        raise ValueError(f"dropout: mode must be 'inverted' or 'scale_at_test', got {mode!r}")
-    p = float(p)
-    if not training:
-        if mode == "inverted" or p == 0:
-            return x
-        return x * x.dtype.type(1 - p)
-    if p == 0:
-        return x
-    if p == 1:  # every unit dropped (1/(1 - p) would be infinite)
-        return MaskedScale.apply(x, mask=backend.array_module(x.data).zeros(x.shape, dtype=x.dtype))
-    scale = 1.0 / (1.0 - p) if mode == "inverted" else 1.0
-    return MaskedScale.apply(x, mask=dropout_mask(x, p, scale))
-
-
-def _check_drop_probability(p: Any, op: str) -> None:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
-        raise ValueError(f"{op}: probability p={p!r} must be in [0, 1] (p is the probability of dropping a unit)")
-
-
-__all__ = ["erf", "elu", "gelu", "step", "maxout", "dropout", "dropout_mask", "masked_scale",
-           "ELU", "GELU", "Step", "Maxout", "MaskedScale"]

@@ -34,8 +34,6 @@ from typing import Any
 
 from .. import backend
 from ..autograd import Function
-from ..tensor import Tensor
-from .checks import require_tensor
 
 
 def pair(value: Any, name: str, op: str, minimum: int = 0) -> tuple[int, int]:
@@ -72,6 +70,23 @@ def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
+def sliding_windows_2d(x: Any, kernel: tuple[int, int], stride: tuple[int, int]) -> Any:
+    """A read-only *view* of the (kh, kw) windows of ``x`` (N, C, H, W), taken every
+    ``stride`` pixels: shape (N, C, OH, OW, kh, kw) with OH = (H - kh) // sh + 1, so that
+    ``windows[n, c, oh, ow, i, j] == x[n, c, oh * sh + i, ow * sw + j]``. No data is copied:
+    the view only has other strides (``as_strided``, which NumPy and CuPy both provide).
+    """
+    xp = backend.array_module(x)
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw) = kernel, stride
+    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
+    s0, s1, s2, s3 = x.strides
+    shape, strides = (n, c, oh, ow, kh, kw), (s0, s1, s2 * sh, s3 * sw, s2, s3)
+    if xp is backend.np:
+        return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides, writeable=False)
+    return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)  # CuPy has no writeable flag
+
+
 def im2col(xpad: Any, kernel: tuple[int, int], stride: tuple[int, int]) -> Any:
     """The receptive fields of padded ``xpad`` (N, C, Hp, Wp) as columns, per sample:
     (N, C*kh*kw, OH*OW); column (i, j) of sample n holds x[n, :, i*s:i*s+kh, j*s:j*s+kw]
@@ -84,7 +99,7 @@ def im2col(xpad: Any, kernel: tuple[int, int], stride: tuple[int, int]) -> Any:
 
     Here one strided *view* of all windows (no copy) is transposed and copied once.
     """
-    windows = backend.sliding_windows_2d(xpad, kernel, stride)  # (N, C, OH, OW, kh, kw)
+    windows = sliding_windows_2d(xpad, kernel, stride)  # (N, C, OH, OW, kh, kw)
     n, c, oh, ow, kh, kw = windows.shape
     return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
 
@@ -146,49 +161,3 @@ class Conv2d(Function):
         return (dx, dw, db) if self.has_bias else (dx, dw)
 
 
-def _check_float(t: Any, name: str, op: str) -> Tensor:
-    require_tensor(t, name, op)
-    if t.dtype.kind != "f":
-        raise TypeError(f"{op}: {name} must be a floating-point tensor, got dtype {t.dtype}")
-    return t
-
-
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
-           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
-    """2-D convolution like ``torch.nn.functional.conv2d``.
-
-    input (N, C, H, W), weight (O, C, kh, kw), bias (O,) or None; ``stride`` and
-    ``padding`` are ints or pairs (zero padding). Returns (N, O, OH, OW),
-    OH = (H + 2 padding - kh) // stride + 1. ``dilation`` and ``groups`` exist for
-    PyTorch's argument order; only 1 is supported.
-    """
-    op = "conv2d"
-    if pair(dilation, "dilation", op, 1) != (1, 1) or groups != 1:
-        raise NotImplementedError(f"{op}: only dilation=1 and groups=1 are supported, got dilation={dilation!r}, "
-                                  f"groups={groups!r}")
-    x, w = _check_float(input, "input", op), _check_float(weight, "weight", op)
-    stride, padding = pair(stride, "stride", op, 1), pair(padding, "padding", op, 0)
-    if x.ndim != 4:
-        raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {x.shape}")
-    if w.ndim != 4:
-        raise ValueError(f"{op}: weight must be 4-D (out_channels, in_channels, kh, kw), got shape {w.shape}")
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(f"{op}: input has {x.shape[1]} channels (shape {x.shape}) but weight expects "
-                         f"{w.shape[1]} (weight shape {w.shape})")
-    if x.dtype != w.dtype:
-        raise TypeError(f"{op}: input dtype {x.dtype} and weight dtype {w.dtype} differ")
-    if x.device != w.device:
-        raise RuntimeError(f"{op}: input is on {x.device} but weight is on {w.device}")
-    h, wd = x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]
-    if h < w.shape[2] or wd < w.shape[3]:
-        raise ValueError(f"{op}: kernel size {tuple(w.shape[2:])} is larger than the padded input "
-                         f"({h}, {wd}) (input shape {x.shape}, padding {padding})")
-    inputs = [x, w]
-    if bias is not None:
-        b = _check_float(bias, "bias", op)
-        if b.shape != (w.shape[0],):
-            raise ValueError(f"{op}: bias must have shape ({w.shape[0]},), got {b.shape}")
-        if b.dtype != x.dtype:
-            raise TypeError(f"{op}: bias dtype {b.dtype} differs from input dtype {x.dtype}")
-        inputs.append(b)
-    return Conv2d.apply(*inputs, stride=stride, padding=padding)

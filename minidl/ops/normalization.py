@@ -32,13 +32,10 @@ depends on its batch.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 from .. import backend
 from ..autograd import Function
-from ..tensor import Tensor
-from . import reshape as _reshape
-from .checks import require_tensor
 
 
 class BatchNorm(Function):
@@ -77,68 +74,6 @@ class BatchNorm(Function):
         return dx, dgamma, dbeta
 
 
-def _as_array(t: Any) -> Any:
-    return t.data if isinstance(t, Tensor) else t
-
-
-def _update_running(running: Any, batch: Any, momentum: float) -> None:
-    """running = (1 - momentum) running + momentum batch, in place (``running`` is a
-    Tensor buffer or an array)."""
-    arr = _as_array(running)
-    arr[...] = (1 - momentum) * arr + momentum * batch.astype(arr.dtype)
-
-
-def batch_norm(input: Tensor, running_mean: Any, running_var: Any, weight: Tensor | None = None,
-               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
-               eps: float = 1e-5) -> Tensor:
-    """Batch normalization like ``torch.nn.functional.batch_norm``.
-
-    input (N, C) or (N, C, L) or (N, C, H, W); running_mean/running_var (C,) tensors updated
-    in place when ``training`` (or None: no running statistics; then batch statistics are
-    used in both modes); weight/bias (C,) or None (gamma = 1, beta = 0).
-    """
-    op = "batch_norm"
-    if require_tensor(input, "input", op).dtype.kind != "f":
-        raise TypeError(f"{op}: input must be a floating-point Tensor, got dtype {input.dtype}")
-    if input.ndim < 2:
-        raise ValueError(f"{op}: input must be (N, C) or (N, C, ...), got shape {input.shape}")
-    c = input.shape[1]
-    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
-        if t is not None and tuple(t.shape) != (c,):
-            raise ValueError(f"{op}: {name} must have shape ({c},) for input with {c} channels "
-                             f"(shape {input.shape}), got {tuple(t.shape)}")
-    xp = backend.array_module(input.data)
-    dtype = input.dtype
-    use_batch = training or running_mean is None or running_var is None
-    axes = (0,) + tuple(range(2, input.ndim))
-    shape = (1, c) + (1,) * (input.ndim - 2)
-    if use_batch:
-        m = input.data.size // c
-        if m <= 1:  # x - mu = 0 for every input: the output would be beta whatever x is
-            raise ValueError(f"{op}: expected more than 1 value per channel when training, got input of "
-                             f"shape {input.shape} (batch statistics need at least 2 values per channel)")
-        x = input.data
-        mean = x.mean(axis=axes, keepdims=True)
-        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)  # biased, for normalizing
-        gamma = weight if weight is not None else Tensor(xp.ones(c, dtype=dtype))
-        beta = bias if bias is not None else Tensor(xp.zeros(c, dtype=dtype))
-        y = BatchNorm.apply(input, gamma, beta, mean=mean, var=var, eps=eps)
-        if training and running_mean is not None and running_var is not None:  # only once y exists
-            _update_running(running_mean, mean.reshape(-1), momentum)
-            _update_running(running_var, var.reshape(-1) * dtype.type(m / (m - 1)), momentum)  # unbiased
-        return y
-    # eval: fixed statistics, composed of primitive ops (y is affine in x)
-    rm = _as_array(running_mean).astype(dtype, copy=False).reshape(shape)
-    rv = _as_array(running_var).astype(dtype, copy=False).reshape(shape)
-    inv_std = Tensor(1 / xp.sqrt(rv + dtype.type(eps)))
-    y = (input - Tensor(rm)) * inv_std
-    if weight is not None:
-        y = y * _reshape(weight, shape)
-    if bias is not None:
-        y = y + _reshape(bias, shape)
-    return y
-
-
 class Standardize(Function):
     """xhat = (x - mu) / sqrt(sigma^2 + eps), mean and biased variance over ``axes`` (the m
     values of each group): the core of layer, group and instance norm, fused.
@@ -169,77 +104,3 @@ class Standardize(Function):
                            - xhat * (gy * xhat).mean(axis=axes, keepdims=True)),)
 
 
-def _normalize(x: Tensor, axes: tuple, eps: float) -> Tensor:
-    """(x - mean) / sqrt(var + eps) over ``axes`` (biased variance): the fused op above.
-    Composed of primitive ops it reads::
-
-        mu = md.mean(x, axis=axes, keepdims=True)
-        var = md.var(x, axis=axes, keepdims=True, correction=0)
-        return (x - mu) / md.sqrt(var + eps)
-    """
-    if not isinstance(x, Tensor) or x.dtype.kind != "f":
-        raise TypeError("normalization: input must be a floating-point Tensor")
-    return Standardize.apply(x, axes=tuple(a % x.ndim for a in axes), eps=float(eps))
-
-
-def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """Layer norm like ``torch.nn.functional.layer_norm``: normalize over the last
-    len(normalized_shape) axes of each sample, y = xhat * weight + bias (weight, bias of
-    shape normalized_shape)."""
-    require_tensor(input, "input", "layer_norm")
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
-        raise ValueError(f"layer_norm: normalized_shape {shape} does not match the last axes of input "
-                         f"shape {input.shape}")
-    y = _normalize(input, tuple(range(input.ndim - len(shape), input.ndim)), eps)
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
-
-
-def _channel_affine(y: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
-    shape = (1, y.shape[1]) + (1,) * (y.ndim - 2)
-    if weight is not None:
-        y = y * _reshape(weight, shape)
-    if bias is not None:
-        y = y + _reshape(bias, shape)
-    return y
-
-
-def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
-               eps: float = 1e-5) -> Tensor:
-    """Group norm like ``torch.nn.functional.group_norm``: input (N, C, *), channels split
-    into ``num_groups`` groups of C / num_groups; each (sample, group) is normalized over its
-    channels and positions; then a per-channel affine map."""
-    if require_tensor(input, "input", "group_norm").ndim < 2:
-        raise ValueError(f"group_norm: input must be (N, C, ...), got shape {input.shape}")
-    n, c = input.shape[:2]
-    if num_groups < 1 or c % num_groups:
-        raise ValueError(f"group_norm: num_channels {c} must be divisible by num_groups {num_groups}")
-    grouped = _reshape(input, (n, num_groups, -1))
-    y = _reshape(_normalize(grouped, (2,), eps), input.shape)
-    return _channel_affine(y, weight, bias)
-
-
-def instance_norm(input: Tensor, running_mean: Any = None, running_var: Any = None, weight: Tensor | None = None,
-                  bias: Tensor | None = None, use_input_stats: bool = True, momentum: float = 0.1,
-                  eps: float = 1e-5) -> Tensor:
-    """Instance norm (per sample and channel, over the spatial axes), like
-    ``torch.nn.functional.instance_norm`` with its defaults: the instance statistics are used
-    in both modes (running statistics are not supported)."""
-    if running_mean is not None or running_var is not None or not use_input_stats:
-        raise NotImplementedError("instance_norm: running statistics are not supported (use_input_stats=True, "
-                                  "running_mean=None, running_var=None)")
-    if require_tensor(input, "input", "instance_norm").ndim < 3:
-        raise ValueError(f"instance_norm: input must be (N, C, L) or (N, C, H, W), got shape {input.shape}")
-    if input.shape[2:] and all(s == 1 for s in input.shape[2:]):
-        raise ValueError(f"instance_norm: expected more than 1 spatial element per channel, got input of "
-                         f"shape {input.shape}")
-    y = _normalize(input, tuple(range(2, input.ndim)), eps)
-    return _channel_affine(y, weight, bias)
-
-
-__all__: Sequence[str] = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "BatchNorm", "Standardize"]

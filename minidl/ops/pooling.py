@@ -28,8 +28,7 @@ from typing import Any
 
 from .. import backend
 from ..autograd import Function
-from ..tensor import Tensor
-from .conv import output_size, pad2d, pair
+from .conv import output_size, pad2d, sliding_windows_2d
 
 
 def _offset_slices(u: int, v: int, stride: tuple[int, int], out_hw: tuple[int, int]) -> tuple:
@@ -105,7 +104,7 @@ class AvgPool2d(Function):
     def forward(self, x: Any, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
                 count_include_pad: bool) -> Any:
         self.kernel, self.stride, self.padding, self.x_shape = kernel, stride, padding, x.shape
-        windows = backend.sliding_windows_2d(pad2d(x, padding), kernel, stride)
+        windows = sliding_windows_2d(pad2d(x, padding), kernel, stride)
         self.out_hw = windows.shape[2:4]
         if count_include_pad or padding == (0, 0):
             self.counts = x.dtype.type(kernel[0] * kernel[1])
@@ -140,62 +139,3 @@ def _pixels_inside(x: Any, kernel: tuple[int, int], stride: tuple[int, int], pad
     return (rows[:, None] * cols[None, :]).astype(x.dtype)
 
 
-def check_pool_options(op: str, ceil_mode: bool, **options: tuple[Any, Any]) -> None:
-    """Raise for PyTorch pooling options minidl does not implement: ``ceil_mode=True`` and any
-    ``name=(value, default)`` in ``options`` whose value is not the default."""
-    if ceil_mode:
-        raise NotImplementedError(f"{op}: ceil_mode=True is not supported (output sizes round down); pad the input "
-                                  "so the windows fit, or choose a stride that divides it")
-    for name, (value, default) in options.items():
-        if value != default:
-            raise NotImplementedError(f"{op}: {name}={value!r} is not supported, only {name}={default!r}")
-
-
-def _pool_args(op: str, input: Any, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool = False,
-               **options: tuple[Any, Any]) -> tuple:
-    check_pool_options(op, ceil_mode, **options)
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
-    if input.ndim != 4:
-        raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {input.shape}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be a floating-point tensor, got dtype {input.dtype}")
-    kernel = pair(kernel_size, "kernel_size", op, 1)
-    stride = kernel if stride is None else pair(stride, "stride", op, 1)
-    padding = pair(padding, "padding", op, 0)
-    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
-        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
-    h, w = input.shape[2], input.shape[3]
-    oh, ow = output_size(h, kernel[0], stride[0], padding[0]), output_size(w, kernel[1], stride[1], padding[1])
-    if oh < 1 or ow < 1:
-        raise ValueError(f"{op}: kernel {kernel} is larger than the padded input ({h + 2 * padding[0]}, "
-                         f"{w + 2 * padding[1]}) (input shape {input.shape})")
-    return kernel, stride, padding
-
-
-def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
-    """Max pooling like ``torch.nn.functional.max_pool2d``: (N, C, H, W) -> (N, C, OH, OW).
-
-    Gradient at ties: all of it goes to the first maximum (row-major) of each window.
-    ``dilation``, ``ceil_mode`` and ``return_indices`` exist for PyTorch's argument order;
-    only their defaults are supported.
-    """
-    kernel, stride, padding = _pool_args("max_pool2d", input, kernel_size, stride, padding, ceil_mode,
-                                         dilation=(pair(dilation, "dilation", "max_pool2d", 1), (1, 1)),
-                                         return_indices=(return_indices, False))
-    return MaxPool2d.apply(input, kernel=kernel, stride=stride, padding=padding)
-
-
-def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
-               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
-    """Average pooling like ``torch.nn.functional.avg_pool2d``: (N, C, H, W) -> (N, C, OH, OW).
-
-    ``count_include_pad=True`` (PyTorch's default) divides every window by kh*kw, zero padding
-    included; ``False`` divides by the number of the window's pixels inside the image.
-    ``ceil_mode`` and ``divisor_override`` only take their defaults.
-    """
-    kernel, stride, padding = _pool_args("avg_pool2d", input, kernel_size, stride, padding, ceil_mode,
-                                         divisor_override=(divisor_override, None))
-    return AvgPool2d.apply(input, kernel=kernel, stride=stride, padding=padding,
-                           count_include_pad=bool(count_include_pad))

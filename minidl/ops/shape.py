@@ -104,7 +104,7 @@ class Stack(Function):
         return tuple(xp.moveaxis(gy, self.axis, 0))
 
 
-def _is_basic(index: Any) -> bool:
+def is_basic_index(index: Any) -> bool:
     """True when ``index`` uses only ints, slices, None and Ellipsis (NumPy returns a view)."""
     parts = index if isinstance(index, tuple) else (index,)
     return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
@@ -121,7 +121,7 @@ class GetItem(Function):
 
     def forward(self, x: Any, index: Any) -> Any:
         self.index, self.in_shape = index, x.shape
-        self.basic = _is_basic(index)
+        self.basic = is_basic_index(index)
         try:
             return x[index]
         except IndexError as exc:

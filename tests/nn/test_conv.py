@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import minidl as md
 from minidl import testing as T
-from minidl.ops.conv import conv2d
+from minidl.functional import conv2d
 
 
 def conv2d_reference(x, w, b=None, stride=1, padding=0):

@@ -12,7 +12,7 @@ import minidl as md
 import minidl.nn as nn
 import minidl.nn.functional as F
 from minidl import testing as T
-from minidl.ops.activation import masked_scale
+from minidl.functional import masked_scale
 
 
 @pytest.mark.parametrize("p", [-0.1, 1.5, float("nan"), True, "0.5"])

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import minidl as md
 from minidl import testing as T
-from minidl.ops import loss as L
+from minidl import functional as L
 
 REDUCTIONS = ["none", "mean", "sum"]
 reduce_np = {"none": lambda a: a, "mean": np.mean, "sum": np.sum}

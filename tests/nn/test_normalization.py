@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import minidl as md
 from minidl import testing as T
-from minidl.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm
+from minidl.functional import batch_norm, group_norm, instance_norm, layer_norm
 
 EPS = 1e-5
 
@@ -344,7 +344,7 @@ def test_group_norm_special_cases_are_layer_and_instance_norm():
 @given(st.data())
 def test_standardize_fused_equals_composite(data):
     """Layer/group/instance norm's fused standardization equals mean/var/sqrt/div composed."""
-    from minidl.ops.normalization import _normalize
+    from minidl.functional import _normalize
 
     shape = data.draw(T.shapes(min_dims=2, max_dims=4, min_side=2), label="shape")
     axes = tuple(sorted(data.draw(st.sets(st.integers(1, len(shape) - 1), min_size=1), label="axes")))

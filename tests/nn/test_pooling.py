@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import minidl as md
 from minidl import testing as T
-from minidl.ops.pooling import avg_pool2d, max_pool2d
+from minidl.functional import avg_pool2d, max_pool2d
 
 
 def _pair(v):
