@@ -30,5 +30,6 @@ from .ops import broadcast_to, flatten, reshape, squeeze, transpose, unsqueeze
 from .tensor import Tensor, as_tensor, tensor
 from .serialization import load, save
 from . import nn, optim, viz  # noqa: E402  (subpackages last: they import the core above)
+from . import diagnostics, metrics, train  # noqa: E402
 
 __version__ = "0.1.0"
