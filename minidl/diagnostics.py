@@ -203,7 +203,7 @@ def _smooth(v: Any, w: int) -> Any:
 
 
 def learning_curve_diagnosis(history: History | Mapping[str, Sequence[float]], loss_key: str = "loss",
-                             flat_drop: float = 0.2, still_falling: float = 0.1, rise: float = 0.1,
+                             flat_drop: float = 0.2, still_falling: float = 0.05, rise: float = 0.02,
                              gap: float = 0.1, below: float = 0.05, noise: float = 0.04) -> Result:
     """Name the regime of a run's learning curves (the decks' seven cases, ``REGIMES``).
 
@@ -211,10 +211,12 @@ def learning_curve_diagnosis(history: History | Mapping[str, Sequence[float]], l
     ln C for a classifier), over the *tail* = the last ``k = max(3, n // 4)`` epochs:
 
     - ``train_drop`` = (L[0] - mean tail L) / s: how much of the initial loss training removed;
-    - ``train_tail_fall`` = (L[-k] - L[-1]) / mean tail L, from a straight-line fit to the tail:
-      the fraction of its current value the training loss still lost over the tail;
-    - ``val_rise`` = (mean tail V - min smoothed V) / s, and ``turning_epoch`` = the argmin of
-      the validation loss smoothed over 3 epochs;
+    - ``train_tail_fall`` = (L[-k] - L[-1]) / s, from a straight-line fit to the tail: how much
+      the training loss still fell over the tail;
+    - ``val_rise`` = (mean tail V - min smoothed V) / s, ``val_rise_relative`` = the same rise
+      / min smoothed V, and ``turning_epoch`` = the argmin of the validation loss smoothed over
+      3 epochs; the validation loss is *rising* when val_rise > ``rise`` (0.02) and
+      val_rise_relative > 0.1 (it climbed 10% above its minimum);
     - ``gap`` = mean over the tail of (V - L) / s (negative: validation below training), and
       ``early_gap`` the same over the middle third of the run;
     - ``val_noise`` and ``train_noise`` = std of each curve's deviation from its own 5-epoch
@@ -223,15 +225,16 @@ def learning_curve_diagnosis(history: History | Mapping[str, Sequence[float]], l
 
     Rules, first match wins (thresholds are the keyword arguments):
 
-    1. ``underfit``: train_drop < ``flat_drop`` (0.2): the training loss stayed high, flat or noisy;
-    2. ``overfit``: val_rise > ``rise`` (0.1) and turning_epoch before the tail, with training
-       still falling after it;
-    3. ``unrepresentative_validation``: val_noise > ``noise`` (0.04) and > 3 train_noise, and
+    1. ``underfit``: train_drop < ``flat_drop`` (0.2) and train_tail_fall <= ``still_falling``:
+       the training loss stayed high, flat or noisy (a slow but steady fall goes to rule 6);
+    2. ``unrepresentative_validation``: val_noise > ``noise`` (0.04) and > 3 train_noise, and
        the curves cross on at least 20% of the epochs (validation scattered around training);
+    3. ``overfit``: the validation loss is rising, turning_epoch lies before the tail, and the
+       training loss still fell after it;
     4. ``validation_below_train``: gap < -``below`` (-0.05);
     5. ``unrepresentative_train``: gap > ``gap`` (0.1) and it persists (gap >= 0.5 early_gap)
        while the validation loss is not rising;
-    6. ``underfit_still_improving``: train_tail_fall > ``still_falling`` (0.1);
+    6. ``underfit_still_improving``: train_tail_fall > ``still_falling`` (0.05);
     7. ``good_fit`` otherwise: a plateau with a small gap.
 
     Without validation values only rules 1, 6 and 7 apply. ``ok`` is True only for good_fit.
@@ -257,16 +260,17 @@ def learning_curve_diagnosis(history: History | Mapping[str, Sequence[float]], l
     tail_mean = float(L[tail].mean())
     ev["train_drop"] = float((L[0] - tail_mean) / s)
     slope = float(np.polyfit(np.arange(k, dtype=np.float64), L[tail], 1)[0])
-    ev["train_tail_fall"] = float(-slope * (k - 1) / max(abs(tail_mean), 1e-12))
+    ev["train_tail_fall"] = float(-slope * (k - 1) / s)
     ev["train_noise"] = float(np.std((L - _smooth(L, 5))[half]) / s)
     regime = None
-    if ev["train_drop"] < flat_drop:
+    if ev["train_drop"] < flat_drop and ev["train_tail_fall"] <= still_falling:
         regime = "underfit"
     if V is not None:
         Vs = _smooth(V, 3)
         turn = int(np.argmin(Vs))
         ev["turning_epoch"] = turn
         ev["val_rise"] = float((V[tail].mean() - Vs[turn]) / s)
+        ev["val_rise_relative"] = float((V[tail].mean() - Vs[turn]) / max(abs(Vs[turn]), 1e-12))
         d = V - L
         ev["gap"] = float(d[tail].mean() / s)
         third = slice(n // 3, max(n // 3 + 1, 2 * n // 3))
@@ -275,14 +279,15 @@ def learning_curve_diagnosis(history: History | Mapping[str, Sequence[float]], l
         sg = np.sign(d[half])
         ev["crossings"] = float(np.mean(sg[1:] != sg[:-1])) if len(sg) > 1 else 0.0
         train_after = float(L[turn] - L[-1]) / s if turn < n - 1 else 0.0
-        if regime is None and ev["val_rise"] > rise and turn < n - k and train_after > 0:
-            regime = "overfit"
+        rising = ev["val_rise"] > rise and ev["val_rise_relative"] > 0.1
         if regime is None and ev["val_noise"] > noise and ev["val_noise"] > 3 * ev["train_noise"] \
                 and ev["crossings"] >= 0.2:
             regime = "unrepresentative_validation"
+        if regime is None and rising and turn < n - k and train_after > 0:
+            regime = "overfit"
         if regime is None and ev["gap"] < -below:
             regime = "validation_below_train"
-        if regime is None and ev["gap"] > gap and ev["gap"] >= 0.5 * ev["early_gap"] and ev["val_rise"] <= rise:
+        if regime is None and ev["gap"] > gap and ev["gap"] >= 0.5 * ev["early_gap"] and not rising:
             regime = "unrepresentative_train"
     if regime is None and ev["train_tail_fall"] > still_falling:
         regime = "underfit_still_improving"
@@ -440,7 +445,8 @@ def lr_range_test(model: Module, loss_fn: Any, optimizer: Optimizer, loader: Ite
     record the loss (an exponential moving average with factor ``smooth``, bias-corrected)
     and stop early once it exceeds ``diverge`` times its minimum. The model and optimizer are
     restored afterwards. ``values``: ``lrs``, ``losses`` (smoothed), ``raw_losses``,
-    ``suggested_lr`` (where the smoothed loss falls fastest per log-lr) and ``min_loss_lr``.
+    ``suggested_lr`` (where the smoothed loss falls fastest per log-lr, before its minimum, the
+    first tenth of the sweep left out) and ``min_loss_lr``.
     ``ok`` when the loss fell somewhere in the sweep."""
     if not 0 < lr_min < lr_max:
         raise ValueError(f"lr_range_test: need 0 < lr_min < lr_max, got {lr_min}, {lr_max}")
@@ -488,8 +494,9 @@ def lr_range_test(model: Module, loss_fn: Any, optimizer: Optimizer, loader: Ite
     la = np.log10(np.asarray(lrs))
     sa = np.asarray(sm)
     i_min = int(np.argmin(sa))
-    grad = np.gradient(sa[: i_min + 1], la[: i_min + 1]) if i_min >= 2 else np.array([0.0])
-    i_steep = int(np.argmin(grad))
+    skip = min(max(3, len(sa) // 10), max(0, i_min - 2))  # the first averages rest on few batches
+    grad = np.gradient(sa[skip: i_min + 1], la[skip: i_min + 1]) if i_min - skip >= 2 else np.array([0.0])
+    i_steep = skip + int(np.argmin(grad))
     ok = sa[i_min] < sa[0] * 0.9
     suggested = float(lrs[i_steep]) if ok else math.nan
     advice = (f"the loss falls fastest near lr = {suggested:.2g} and is lowest at {lrs[i_min]:.2g}: pick an lr "

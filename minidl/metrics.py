@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import backend
@@ -300,18 +300,15 @@ def classification_report(y_true: Any, y_pred: Any, labels: Sequence[int] | None
     if output_dict:
         return rep
     width = max(len("weighted avg"), *(len(n) for n in names), digits)
-    head = " " * width + "".join(f"{h:>10}" for h in ("precision", "recall", "f1-score", "support"))
-    lines = [head, ""]
-    for n in names:
-        r = rep[n]
-        lines.append(f"{n:>{width}}" + "".join(f"{r[k]:>10.{digits}f}" for k in ("precision", "recall", "f1-score"))
-                     + f"{int(r['support']):>10}")
+
+    def row(name: str, r: Mapping[str, float]) -> str:
+        nums = "".join(f" {r[k]:>9.{digits}f}" for k in ("precision", "recall", "f1-score"))
+        return f"{name:>{width}} {nums} {int(r['support']):>9}"
+
+    lines = [f"{'':>{width}} " + "".join(f" {h:>9}" for h in ("precision", "recall", "f1-score", "support")), ""]
+    lines += [row(n, rep[n]) for n in names]
     lines.append("")
     if "accuracy" in rep:
-        lines.append(f"{'accuracy':>{width}}" + " " * 20 + f"{rep['accuracy']:>10.{digits}f}"
-                     + f"{int(support.sum()):>10}")
-    for key in [k for k in ("micro avg", "macro avg", "weighted avg") if k in rep]:
-        r = rep[key]
-        lines.append(f"{key:>{width}}" + "".join(f"{r[k]:>10.{digits}f}" for k in ("precision", "recall", "f1-score"))
-                     + f"{int(r['support']):>10}")
+        lines.append(f"{'accuracy':>{width}} " + " " * 20 + f" {rep['accuracy']:>9.{digits}f} {int(support.sum()):>9}")
+    lines += [row(k, rep[k]) for k in ("micro avg", "macro avg", "weighted avg") if k in rep]
     return "\n".join(lines) + "\n"
