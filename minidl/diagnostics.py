@@ -316,9 +316,13 @@ def activation_stats(model: Module, x: Any, saturation: float = 0.99) -> Result:
     x = _as_tensor(x)
     records: list[tuple[str, Module, Any]] = []
     handles = []
+    def recorder(name: str) -> Any:
+        def hook(mod: Module, inp: tuple, out: Any) -> None:
+            records.append((name, mod, _host(out)))
+        return hook
+
     for name, m in _leaf_modules(model):
-        handles.append(m.register_forward_hook(
-            lambda mod, inp, out, name=name: records.append((name, mod, _host(out)))))
+        handles.append(m.register_forward_hook(recorder(name)))
     was = model.training
     model.eval()
     try:
@@ -341,16 +345,17 @@ def activation_stats(model: Module, x: Any, saturation: float = 0.99) -> Result:
         if kind in ("ReLU",) and a.ndim >= 2:
             per_unit = (a64 == 0).all(axis=0)
             dead = float(np.mean(per_unit))
-        rec = {"name": name, "kind": kind, "mean": float(a64.mean()), "std": float(a64.std()),
-               "saturated": sat, "dead": dead}
+        std = float(a64.std())
+        rec: dict[str, Any] = {"name": name, "kind": kind, "mean": float(a64.mean()), "std": std,
+                               "saturated": sat, "dead": dead}
         layers.append(rec)
         acts[f"{name} ({kind})"] = a
         if sat > 0.5:
             problems.append(f"{name} ({kind}) is {sat:.0%} saturated")
         if dead > 0.5:
             problems.append(f"{name} has {dead:.0%} dead ReLUs")
-        if rec["std"] < 1e-3:
-            problems.append(f"{name} output std {rec['std']:.1e} has collapsed")
+        if std < 1e-3:
+            problems.append(f"{name} output std {std:.1e} has collapsed")
     ok = not problems
     advice = ("activations look healthy in every layer." if ok else
               "; ".join(problems) + ". Check the initialisation (Xavier for tanh, He for ReLU), the input "
@@ -363,7 +368,9 @@ def gradient_stats(model: Module, vanishing: float = 1e-7, exploding: float = 1e
     ``name``, ``grad_norm``, ``param_norm`` and their ``ratio``; ``values["gradients"]`` the host
     arrays (for histograms). ``ok`` unless a gradient is missing, not finite, below
     ``vanishing`` or above ``exploding``."""
-    layers, grads, problems = [], {}, []
+    layers: list[dict[str, Any]] = []
+    grads: dict[str, Any] = {}
+    problems: list[str] = []
     for name, p in model.named_parameters():
         if p.grad is None:
             problems.append(f"{name} has no gradient (not used in the loss, or backward not called)")
@@ -478,7 +485,9 @@ def lr_range_test(model: Module, loss_fn: Any, optimizer: Optimizer, loader: Ite
             optimizer.step()
             avg = smooth * avg + (1 - smooth) * lv
             s = avg / (1 - smooth ** (t + 1))
-            lrs.append(lr), raw.append(lv), sm.append(s)
+            lrs.append(lr)
+            raw.append(lv)
+            sm.append(s)
             best = min(best, s)
             if s > diverge * best:
                 break

@@ -177,7 +177,7 @@ _NO = {"precision": "predicted samples", "recall": "true samples", "specificity"
 
 
 def _score(kind: str, y_true: Any, y_pred: Any, labels: Sequence[int] | None, pos_label: int, average: str | None,
-           zero_division: Any, threshold: float, sample_weight: Any = None) -> Any:
+           zero_division: Any, threshold: float) -> Any:
     if average not in _AVERAGES:
         raise ValueError(f"average must be one of {_AVERAGES}, got {average!r}")
     _check_zero_division(zero_division)
@@ -275,7 +275,7 @@ def classification_report(y_true: Any, y_pred: Any, labels: Sequence[int] | None
     names = [str(v) for v in labs] if target_names is None else [str(n) for n in target_names]
     if len(names) != len(labs):
         raise ValueError(f"classification_report: {len(names)} target_names for {len(labs)} labels")
-    kw = dict(labels=labs.tolist(), zero_division=zero_division, threshold=threshold)
+    kw = {"labels": labs.tolist(), "zero_division": zero_division, "threshold": threshold}
     with warnings.catch_warnings():
         if zero_division == "warn":
             warnings.simplefilter("ignore", RuntimeWarning)

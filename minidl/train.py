@@ -358,7 +358,7 @@ class CSVLogger(Callback):
 
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        out = subprocess.run(["git", "rev-parse", "HEAD"], check=False, capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
@@ -567,7 +567,7 @@ class _StopFlag:
 def _progress(loader: Iterable, epoch: int, epochs: int, show: bool) -> Any:
     if not show:
         return None
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
     total = len(loader) if hasattr(loader, "__len__") else None  # type: ignore[arg-type]
     return tqdm(total=total, desc=f"epoch {epoch + 1}/{epochs}", leave=True, dynamic_ncols=True, unit="batch")

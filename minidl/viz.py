@@ -350,10 +350,11 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, best: str |
 
 def plot_histograms(values: Mapping[str, Any], title: str = "Per-layer histograms", xlabel: str = "value",
                     bins: int = 60, range: tuple[float, float] | None = None, ncols: int | None = None,
-                    log: bool = False) -> Any:
+                    log: bool = False, density: bool = False) -> Any:
     """One histogram per layer: ``values`` maps layer names to arrays; or maps row labels
     (e.g. setups) to such dicts, giving one row per setup (lesson 02's grid). Each panel's title
-    holds the layer name, mean and std; ``range`` fixes a common x range (default per panel)."""
+    holds the layer name, mean and std; ``range`` fixes a common x range (default per panel);
+    ``density`` normalises each histogram to unit area; ``log`` puts the counts on a log axis."""
     if not values:
         raise ValueError("plot_histograms: nothing to draw")
     nested = all(isinstance(v, Mapping) for v in values.values())
@@ -370,7 +371,7 @@ def plot_histograms(values: Mapping[str, Any], title: str = "Per-layer histogram
             ax = axes[r0 + j // n_cols][j % n_cols]
             v = _host(arr).astype(np.float64).ravel()
             v = v[np.isfinite(v)]
-            counts, edges = np.histogram(v, bins=bins, range=range)
+            counts, edges = np.histogram(v, bins=bins, range=range, density=density)
             ax.stairs(counts, edges, fill=True, color=f"C{ri}", alpha=0.85,  # one patch: fast to draw
                       label=f"{row_label} (n={v.size})" if row_label else f"n={v.size}")
             if log:
@@ -378,10 +379,12 @@ def plot_histograms(values: Mapping[str, Any], title: str = "Per-layer histogram
             ax.set_title(f"{name}\nmean {v.mean():.3g}, std {v.std():.3g}", fontsize=9)
             ax.set_xlabel(xlabel, fontsize=8.5)
             if j % n_cols == 0:
-                ax.set_ylabel("count" + (" (log)" if log else ""), fontsize=8.5)
+                what = ("density" if density else "count") + (" (log)" if log else "")
+                ax.set_ylabel(f"{row_label}\n{what}" if row_label else what, fontsize=8.5)
             ax.tick_params(labelsize=7.5)
             ax.xaxis.set_major_locator(MaxNLocator(5))
-            ax.legend(fontsize=7, loc="upper right")
+            if j == 0:  # one legend per row: the panels of a row share it
+                ax.legend(fontsize=7, loc="upper right")
             ax.grid(alpha=0.3)
         used = len(layers)
         rows_here = math.ceil(used / n_cols)
