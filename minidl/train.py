@@ -383,7 +383,9 @@ class ExperimentLog(Callback):
 
         self._write({"event": "start", "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "hparams": self.hparams,
                      "seed": self.seed, "minidl_version": __version__, "git_commit": _git_commit(),
-                     "optimizer": type(self.run.optimizer).__name__, "model": type(self.run.model).__name__})
+                     "optimizer": type(self.run.optimizer).__name__, "model": type(self.run.model).__name__,
+                     "optimizer_hparams": {k: v for k, v in self.run.optimizer.param_groups[0].items()
+                                           if k != "params"}})
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self._write({"event": "epoch", "epoch": epoch,
@@ -592,6 +594,7 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: It
 
     - ``metrics``: names from :mod:`minidl.metrics` or functions ``(y_true, y_pred) -> float``
       (``y_pred`` is the raw model output, e.g. logits); each is also logged as ``val_<name>``.
+      The default ``("accuracy",)`` suits classifiers; pass ``metrics=()`` for regression.
     - ``scheduler``: stepped after every epoch, or after every batch with
       ``scheduler_interval="batch"``; a ``ReduceLROnPlateau`` is stepped per epoch with the
       validation loss (the training loss without a ``val_loader``).
@@ -634,6 +637,9 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: It
         cb.on_train_begin({})
     with _StopFlag() as flag:
         for epoch in range(start_epoch, epochs):
+            if flag.stop:  # Ctrl-C came during the last evaluation or a callback
+                history.interrupted = True
+                break
             run.epoch = epoch
             for cb in run.callbacks:
                 cb.on_epoch_begin(epoch, {})

@@ -246,6 +246,14 @@ def test_ctrl_c_stops_after_the_current_batch():
     assert math.isnan(h["val_loss"][1]) and not math.isnan(h["val_loss"][0])
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
+    class InterruptBetweenEpochs(train.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            signal.raise_signal(signal.SIGINT)
+
+    h = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), batches(x, y, 10), 5,
+                  callbacks=[InterruptBetweenEpochs()], verbose=0)
+    assert h.interrupted and h.epochs == 1  # no batch of the next epoch ran
+
 
 def test_verbose_output(capsys):
     x, y = blobs(20)
@@ -283,6 +291,7 @@ def test_csv_logger_and_experiment_log(tmp_path):
     assert [r["event"] for r in recs] == ["start", "epoch", "epoch", "epoch", "end"]
     assert recs[0]["hparams"] == {"lr": 0.1, "batch": 10} and recs[0]["seed"] == 7
     assert recs[0]["minidl_version"] == md.__version__ and "git_commit" in recs[0]
+    assert recs[0]["optimizer"] == "SGD" and recs[0]["optimizer_hparams"]["lr"] == 0.1
     assert recs[2]["val_loss"] == pytest.approx(h["val_loss"][1])
     json.dumps(recs)
 
