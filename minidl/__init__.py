@@ -10,7 +10,9 @@ Layout, in import order: ``backend`` (NumPy/CuPy, devices, dtypes, RNG), ``autog
 (Function, the backward engine, grad/anomaly modes), ``ops`` (the Function classes),
 ``tensor`` (Tensor and the dtype rules), ``functional`` (the public functions: ``md.*`` and
 ``nn.functional``), ``creation``, ``serialization``, ``gradcheck``, ``testing``, then ``nn``,
-``optim`` and ``viz``.
+``optim`` and ``viz``. The tools built on top (``minidl.data``, ``minidl.train``,
+``minidl.metrics``, ``minidl.diagnostics``) import ``minidl`` itself, so they are imported on
+demand (``import minidl.data as data``), as ``torch.utils.data`` is.
 """
 
 from . import backend

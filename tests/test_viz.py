@@ -70,3 +70,136 @@ def test_errors():
         viz.build_graph(b)
     with pytest.raises(TypeError, match="names must map Tensors"):
         viz.build_graph(a, names={"a": "a"})
+
+
+# ----------------------------------------------------------------------------- training figures
+
+import numpy as np  # noqa: E402
+
+import minidl.nn as nn  # noqa: E402
+from minidl import diagnostics as diag  # noqa: E402
+from minidl import metrics, train  # noqa: E402
+
+
+def _check_figure(fig, tmp_path, name, legend=True):
+    """Every panel in use has a title (or the figure a suptitle) and labelled axes; a legend
+    where asked; and the figure renders under Agg."""
+    from matplotlib.figure import Figure
+
+    assert isinstance(fig, Figure)
+    used = [ax for ax in fig.axes if ax.axison and ax.get_label() != "<colorbar>"]
+    assert used
+    sup = fig._suptitle.get_text() if fig._suptitle is not None else ""
+    main = [ax for ax in used if ax.get_xlabel()]  # twin axes carry no x label of their own
+    assert main and all(ax.get_title() or sup for ax in main), name
+    assert any(ax.get_ylabel() for ax in main), name
+    if legend:
+        assert any(ax.get_legend() is not None for ax in used), name
+    fig.savefig(tmp_path / f"{name}.png", dpi=60)
+    assert (tmp_path / f"{name}.png").stat().st_size > 2000
+
+
+def _history():
+    n = 12
+    e = np.arange(n)
+    return train.History({"loss": (2 * np.exp(-e / 3)).tolist(), "val_loss": (0.3 + 2 * np.exp(-e / 3) + 0.02 * e).tolist(),
+                          "accuracy": (1 - np.exp(-e / 2)).tolist(), "val_accuracy": (0.9 - np.exp(-e / 2)).tolist(),
+                          "lr": [0.1] * 6 + [0.01] * 6, "seconds": [0.1] * n})
+
+
+def test_plot_history_marks_the_best_epoch_and_the_lr(tmp_path):
+    h = _history()
+    fig = viz.plot_history(h)
+    _check_figure(fig, tmp_path, "history")
+    best, value = h.best("val_loss")
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert f"best val_loss: {value:.4g} at epoch {best + 1}" in labels and "learning rate (right axis)" in labels
+    twin = [a for a in fig.axes if a.get_ylabel().startswith("learning rate")]
+    assert twin and twin[0].get_yscale() == "log"
+    one_panel = viz.plot_history({"loss": [1.0, 0.5, 0.4]}, metrics=[])
+    assert len(one_panel.axes) == 1
+
+
+def test_histograms_of_activations_and_gradients(tmp_path):
+    md.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+    x = md.randn(16, 4)
+    _check_figure(viz.plot_activation_histograms(diag.activation_stats(model, x)), tmp_path, "acts")
+    nn.CrossEntropyLoss()(model(x), md.tensor(np.arange(16) % 3)).backward()
+    fig = viz.plot_gradient_histograms(diag.gradient_stats(model))
+    _check_figure(fig, tmp_path, "grads")
+    assert sum(ax.axison for ax in fig.axes) == 4
+    rows = viz.plot_histograms({"sigma 0.01": {"layer 1": np.ones(5), "layer 2": np.zeros(5)},
+                                "sigma 0.05": {"layer 1": np.ones(5), "layer 2": np.zeros(5)}})
+    assert sum(ax.axison for ax in rows.axes) == 4
+
+
+def test_confusion_matrix_figure_writes_every_count(tmp_path):
+    t = np.array([0, 0, 1, 1, 2, 2, 2])
+    p = np.array([0, 1, 1, 1, 2, 0, 2])
+    cm = metrics.confusion_matrix(t, p)
+    fig = viz.plot_confusion_matrix(cm, labels=["a", "b", "c"])
+    _check_figure(fig, tmp_path, "cm", legend=False)
+    texts = [tx.get_text() for tx in fig.axes[0].texts]
+    assert texts == [str(v) for v in cm.ravel()]
+    assert "accuracy 71.4%" in fig.axes[0].get_title()
+    with pytest.raises(ValueError, match="square"):
+        viz.plot_confusion_matrix(np.ones((2, 3)))
+
+
+def test_decision_boundary(tmp_path):
+    md.manual_seed(0)
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, (60, 2)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    model = nn.Linear(2, 2)
+    with md.no_grad():
+        model.weight.data[...] = np.array([[-5.0, 0.0], [5.0, 0.0]], dtype=np.float32)
+        model.bias.data[...] = 0.0
+    fig = viz.plot_decision_boundary(model, X, y, resolution=50)
+    _check_figure(fig, tmp_path, "boundary")
+    assert "100.0%" in fig.axes[0].get_title()
+    with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
+        viz.plot_decision_boundary(model, np.ones((5, 3)), np.zeros(5))
+
+
+def test_image_grid_captions_mark_mistakes(tmp_path):
+    imgs = np.random.default_rng(0).random((5, 64))
+    fig = viz.plot_image_grid(imgs, labels=[1, 2, 3, 4, 5], preds=[1, 2, 0, 4, 5], ncols=3, title="Digits")
+    titled = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in titled][2] == "true 3 / pred 0" and titled[2].title.get_color() == "red"
+    fig.savefig(tmp_path / "grid.png", dpi=60)
+    kernels = viz.plot_image_grid(np.random.default_rng(1).normal(size=(4, 1, 3, 3)), symmetric=True, title="Kernels")
+    assert any(ax.get_label() == "<colorbar>" for ax in kernels.axes)
+    with pytest.raises(ValueError, match="not square"):
+        viz.plot_image_grid(np.ones((2, 10)))
+
+
+def test_optimizer_paths_on_a_contour_plot(tmp_path):
+    t = np.linspace(0, 1, 20)[:, None]
+    paths = {"SGD": np.hstack([-4 + 4 * t, np.cos(30 * t) * (1 - t)]), "Adam": np.hstack([-4 + 4 * t, 1 - t])}
+    bowl = lambda a, b: 0.5 * (a ** 2 + 100 * b ** 2)  # noqa: E731
+    fig = viz.plot_optimizer_paths(bowl, paths, (-4.5, 1.5), (-1.3, 1.3), levels=np.geomspace(0.01, 80, 12),
+                                   labels={"SGD": "lr=0.019"})
+    _check_figure(fig, tmp_path, "paths")
+    assert [ax.get_title() for ax in fig.axes] == ["SGD: 19 steps", "Adam: 19 steps"]
+    assert "SGD (lr=0.019)" in [tx.get_text() for tx in fig.axes[0].get_legend().get_texts()]
+    one = viz.plot_optimizer_paths(bowl, paths, (-4.5, 1.5), (-1.3, 1.3), separate=False)
+    _check_figure(one, tmp_path, "paths1")
+    assert len(one.axes) == 1
+    with pytest.raises(ValueError, match=r"\(T, 2\)"):
+        viz.plot_optimizer_paths(bowl, {"bad": np.ones((3, 3))}, (0, 1), (0, 1))
+
+
+def test_lr_range_test_curve(tmp_path):
+    lrs = np.geomspace(1e-4, 10, 50)
+    losses = 2.3 - np.tanh(np.log10(lrs / 1e-4)) + np.where(lrs > 1, 5.0, 0.0)
+    res = diag.Result("lr_range_test", True, "", {"lrs": lrs.tolist(), "losses": losses.tolist(),
+                                                  "raw_losses": losses.tolist(), "suggested_lr": 1e-3,
+                                                  "min_loss_lr": 0.5})
+    fig = viz.plot_lr_range_test(res)
+    _check_figure(fig, tmp_path, "lr")
+    assert fig.axes[0].get_xscale() == "log"
+    assert any("suggested lr 0.001" in tx.get_text() for tx in fig.axes[0].get_legend().get_texts())
+    viz.plot_lr_range_test((lrs, losses))
