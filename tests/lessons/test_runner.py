@@ -162,7 +162,8 @@ def test_run_one_lesson_writes_its_page_in_the_lessons_order(good_only: Path, tm
     page = (out / "01_good.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     # the lesson's own order: introduction, first experiment (table, figure, claim), second, then claims, slips
-    order = ["<h1>Lesson 01: A good lesson</h1>", "<em>introduction</em>", "<p>quick mode</p>", "<h2>First experiment</h2>",
+    order = ["<h1>Lesson 01: A good lesson</h1>", "<em>introduction</em>", "<p>quick mode</p>",
+             "<h2>First experiment</h2>",
              "Squares &amp; &lt;cubes&gt;", "<img src='01_good/line.png'", "ACT-1 holds", "<h2>Second experiment</h2>",
              "the second cell&#x27;s note", "<h2>Claims checked</h2>", "The sigmoid 1/(1 + e^-x)",
              "Source: BME 548L", "<h2>Corrections of the decks</h2>", "<b>DI504 &quot;Foundations of Deep Learning"]
