@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
-from lessons._lesson import Lesson
+from lessons._lesson import Lesson, plural
 
 
 @dataclass
@@ -308,7 +308,8 @@ fig, ax = plt.subplots(figsize=(7.5, 4.6))
 for k, (it, curve, kappa) in results.items():
     pts = [1.0] + curve  # iteration 0 (w = 0) has relative gap 1
     ax.semilogy(np.arange(1, len(pts) + 1), pts, marker="o" if len(pts) < 5 else None,
-                label=f"{k} (condition number {kappa:.3g}): {it if it < max_iter else '>' + str(max_iter)} steps")
+                label=f"{k} (condition number {kappa:.3g}): "
+                      + (plural(it, "step") if it < max_iter else f">{max_iter} steps"))
 ax.axhline(tol, color="k", ls=":", lw=1, label=f"tolerance {tol:g}")
 ax.set_xscale("log")
 ax.set_title("Gradient descent on least squares: preprocessing and speed")
