@@ -6,10 +6,11 @@
     python -m benchmarks --smoke --out /tmp/b   # tiny sizes, for tests of the harness itself
     python -m benchmarks list            # the workload names
 
-Writes ``benchmarks/results/latest.json`` and ``latest.md`` (or into ``--out``): the
-machine, versions and thread settings, then for each workload the median seconds per step
-of minidl, the NumPy floor and PyTorch, their ratios, and the DESIGN.md bar where there
-is one.
+Writes ``latest.json`` and ``latest.md`` into ``benchmarks/results/`` (ignored by git, so a
+run leaves ``git status`` clean) or into ``--out DIR``: the machine, versions and thread
+settings, then for each workload the median seconds per step of minidl, the NumPy floor and
+PyTorch, their ratios, and the performance bar where there is one. The README's Performance
+table is the reference; these files are one run's measurement.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import minidl as md
 
 from . import timing, workloads
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(__file__).resolve().parent / "results"  # ignored by git (see .gitignore)
 IMPLS = ("minidl", "numpy", "torch")
 FAULT_NOTE_THRESHOLD = 100  # minor page faults per step worth a note in the table
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
@@ -65,7 +66,7 @@ MODES = {
 }
 
 
-# --------------------------------------------------------------------------- bars (DESIGN.md)
+# --------------------------------------------------------------------------- bars (the design's performance bars)
 
 
 def _ratio(res: dict, a: str, b: str) -> float | None:
@@ -78,7 +79,7 @@ def _ratio(res: dict, a: str, b: str) -> float | None:
 
 
 def _bar(name: str, res: dict) -> tuple[str, bool | None]:
-    """The DESIGN.md bar of a timed workload and whether this run met it (None: no bar or
+    """The performance bar of a timed workload and whether this run met it (None: no bar or
     a peer is missing)."""
     r_np, r_t = _ratio(res, "minidl", "numpy"), _ratio(res, "minidl", "torch")
     if name == "mlp_b128":
@@ -169,7 +170,8 @@ def run_memory(mode: Mode, log: Callable[[str], None]) -> dict[str, Any]:
     entry["notes"].append("peak = VmHWM of the whole process (interpreter and imports included); "
                           "training = peak minus the RSS just before the first step")
     entry["wall_s"] = time.perf_counter() - t0
-    log(f"{'memory':<11} peak minidl {summary['minidl']['peak_mib']:.1f} MiB, numpy {summary['numpy']['peak_mib']:.1f} MiB "
+    log(f"{'memory':<11} peak minidl {summary['minidl']['peak_mib']:.1f} MiB, "
+        f"numpy {summary['numpy']['peak_mib']:.1f} MiB "
         f"(x{ratio:.2f}); growth minidl {growth_mib:+.2f} MiB, numpy {summary['numpy']['growth_mib']:+.2f} MiB")
     return entry
 
@@ -196,7 +198,7 @@ def machine_info() -> dict[str, Any]:
     except Exception as exc:  # older NumPy: no dict mode
         info["numpy_blas"] = f"unknown ({type(exc).__name__})"
     try:
-        import threadpoolctl  # noqa: PLC0415  (optional)
+        import threadpoolctl  # optional
 
         info["threadpools"] = [{k: p.get(k) for k in ("internal_api", "num_threads", "version")}
                                for p in threadpoolctl.threadpool_info()]
@@ -277,7 +279,8 @@ def markdown(report: dict[str, Any]) -> str:
         "The NumPy floor is the same computation hand-written in NumPy (benchmarks/numpy_floor.py). "
         "Noise: the interquartile range of the step times, as a share of the median.",
         "",
-        "| workload | minidl | NumPy floor | PyTorch CPU | minidl / NumPy | minidl / PyTorch | bar | met | noise (IQR) |",
+        "| workload | minidl | NumPy floor | PyTorch CPU | minidl / NumPy | minidl / PyTorch | bar | met "
+        "| noise (IQR) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     notes = []
@@ -285,16 +288,18 @@ def markdown(report: dict[str, Any]) -> str:
         if e["name"] == "memory":
             s = e["summary"]
             lines.append(
-                f"| {e['title']} | peak {s['minidl']['peak_mib']:.1f} MiB (training {s['minidl']['training_mib']:.1f}), "
+                f"| {e['title']} | peak {s['minidl']['peak_mib']:.1f} MiB "
+                f"(training {s['minidl']['training_mib']:.1f}), "
                 f"growth {s['minidl']['growth_mib']:+.2f} MiB | peak {s['numpy']['peak_mib']:.1f} MiB "
                 f"(training {s['numpy']['training_mib']:.1f}), growth {s['numpy']['growth_mib']:+.2f} MiB | - | "
                 f"{_fmt_ratio(e['ratios']['peak minidl/numpy'])} | - | {e['bar']} | {_met(e['met'], e['bar'])} | - |")
         else:
             res = e["results"]
-            cells = [_fmt_time(res[i]["median"]) if i in res else f"skipped" for i in IMPLS]
+            cells = [_fmt_time(res[i]["median"]) if i in res else "skipped" for i in IMPLS]
             noise = ", ".join(f"{i} {_spread(res[i])}" for i in IMPLS if i in res) or "-"
             lines.append(f"| {e['title']} | " + " | ".join(cells) + f" | {_fmt_ratio(e['ratios']['minidl/numpy'])} | "
-                         f"{_fmt_ratio(e['ratios']['minidl/torch'])} | {e['bar'] or '-'} | {_met(e['met'], e['bar']) or '-'} | {noise} |")
+                         f"{_fmt_ratio(e['ratios']['minidl/torch'])} | {e['bar'] or '-'} | "
+                         f"{_met(e['met'], e['bar']) or '-'} | {noise} |")
             faults = {i: res[i].get("minor_faults_per_call", 0.0) for i in IMPLS if i in res}
             if max(faults.values(), default=0.0) >= FAULT_NOTE_THRESHOLD:
                 notes.append(f"- {e['name']}: minor page faults per step: "
@@ -378,7 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     group.add_argument("--quick", action="store_true", help="fewer repeats, shorter memory runs (under 30 s)")
     group.add_argument("--smoke", action="store_true", help="tiny sizes: checks the harness, not the speed")
     parser.add_argument("--only", help="comma-separated substrings of workload names, e.g. mlp,per_op")
-    parser.add_argument("--out", type=Path, help="directory for latest.json / latest.md (default benchmarks/results)")
+    parser.add_argument("--out", type=Path,
+                        help="directory for latest.json / latest.md (default benchmarks/results, ignored by git)")
     parser.add_argument("--threads", type=int, help="threads for NumPy's BLAS and PyTorch (default: all CPUs; "
                         "1 gives steadier ratios when other programs load the machine)")
     args = parser.parse_args(argv)

@@ -6,7 +6,7 @@
 conv8(3x3, pad 1)-relu-maxpool2-conv16(3x3, pad 1)-relu-maxpool2-fc10 + cross-entropy on a
 (64, 1, 28, 28) float32 batch, same weights and data for both, 2 threads for PyTorch (and
 the BLAS, when OMP_NUM_THREADS is unset), interleaved steps, median after warm-up.
-DESIGN.md's bar: <= 1.5x PyTorch. ``python -m benchmarks --only cnn`` times the same net
+The design's bar: <= 1.5x PyTorch. ``python -m benchmarks --only cnn`` times the same net
 built from nn modules with an SGD step, inside the main harness.
 """
 
@@ -18,12 +18,12 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import minidl as md  # noqa: E402
-from minidl.ops.conv import conv2d  # noqa: E402
-from minidl.ops.loss import cross_entropy  # noqa: E402
-from minidl.ops.pooling import max_pool2d  # noqa: E402
+import minidl as md
+from minidl.ops.conv import conv2d
+from minidl.ops.loss import cross_entropy
+from minidl.ops.pooling import max_pool2d
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -47,8 +47,8 @@ def main(argv: list[str] | None = None) -> None:
         return loss.item()
 
     if "--profile" in argv:
-        import cProfile  # noqa: PLC0415
-        import pstats  # noqa: PLC0415
+        import cProfile
+        import pstats
 
         minidl_step()
         profiler = cProfile.Profile()
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
 
     steps = {"minidl": minidl_step}
     try:
-        import torch  # noqa: PLC0415
+        import torch
     except ImportError:
         torch = None
     if torch is not None:

@@ -42,7 +42,7 @@ def rss_mib() -> float | None:
 def peak_mib() -> float:
     kib = _status_kib("VmHWM")
     if kib is None:
-        import resource  # noqa: PLC0415  (POSIX only)
+        import resource  # POSIX only
 
         kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
         if sys.platform == "darwin":
@@ -53,7 +53,7 @@ def peak_mib() -> float:
 def run(impl: str, steps: int, batch: int) -> dict[str, Any]:
     """Train the MLP for ``steps`` steps with ``impl`` ("minidl" or "numpy") and measure."""
     if impl == "minidl":
-        from . import workloads  # noqa: PLC0415  (imports minidl; the floor's process does not)
+        from . import workloads  # imports minidl; the floor's process does not
 
         built, inputs, _ = workloads.nets("mlp", batch, impls=("minidl",))
         net, (x, y) = built["minidl"], inputs["minidl"]

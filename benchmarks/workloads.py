@@ -19,6 +19,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 import minidl as md
+import minidl.nn as nn
+import minidl.nn.functional as F
+import minidl.optim as optim
 
 from . import numpy_floor as floor
 
@@ -30,7 +33,7 @@ def torch_module() -> Any:
     """The torch module, or None when it is not installed."""
     if importlib.util.find_spec("torch") is None:
         return None
-    import torch  # noqa: PLC0415  (optional peer)
+    import torch  # optional peer
 
     return torch
 
@@ -47,39 +50,11 @@ class Case:
     skipped: dict[str, str] = field(default_factory=dict)  # impl -> reason
 
 
+Steps = dict[str, Callable[[], Any]]  # implementation name -> zero-argument step
+Skipped = dict[str, str]  # implementation name -> why it is missing
+
+
 # --------------------------------------------------------------------------- the minidl API in use
-
-
-def minidl_api() -> dict[str, Any]:
-    """The pieces of minidl's public API the workloads need, and which of them exist.
-
-    The benchmarks must use ``minidl.nn`` / ``minidl.optim`` as students do; while those
-    are being written the MLP falls back to raw tensor ops, and says so in the report.
-    """
-    api: dict[str, Any] = {"nn": None, "F": None, "optim": None}
-    try:
-        import minidl.nn as nn  # noqa: PLC0415
-
-        if all(hasattr(nn, n) for n in ("Sequential", "Linear", "ReLU")):
-            api["nn"] = nn
-        import minidl.nn.functional as F  # noqa: PLC0415
-
-        if hasattr(F, "cross_entropy"):
-            api["F"] = F
-    except ImportError:
-        pass
-    try:
-        import minidl.optim as optim  # noqa: PLC0415
-
-        if hasattr(optim, "SGD"):
-            api["optim"] = optim
-    except ImportError:
-        pass
-    return api
-
-
-def _as_param_tensors(arrays: Sequence[np.ndarray]) -> list[md.Tensor]:
-    return [md.tensor(a, requires_grad=True) for a in arrays]
 
 
 def _load_params(params: Sequence[Any], arrays: Sequence[np.ndarray]) -> None:
@@ -94,104 +69,53 @@ def _load_params(params: Sequence[Any], arrays: Sequence[np.ndarray]) -> None:
             p.copy_(a)
 
 
-def _cross_entropy_raw(logits: md.Tensor, target: md.Tensor) -> md.Tensor:
-    """Mean cross-entropy from primitive ops (used only while F.cross_entropy is missing)."""
-    n = logits.shape[0]
-    return -(logits.log_softmax(axis=1)[md.arange(n), target]).mean()
-
-
-class _RawLinear:
-    def __init__(self, w: md.Tensor, b: md.Tensor) -> None:
-        self.w, self.b = w, b
-
-    def __call__(self, x: md.Tensor) -> md.Tensor:
-        return x @ self.w.T + self.b
-
-
 class MinidlNet:
-    """A minidl model + SGD through the public API (raw-op fallback while nn/optim land)."""
+    """A minidl model trained as a student would: ``F.cross_entropy`` and ``optim.SGD``."""
 
-    def __init__(self, model: Any, params: list[md.Tensor], lr: float, api: dict[str, Any]) -> None:
-        self.model, self.params, self.api = model, params, api
-        self.loss_fn = api["F"].cross_entropy if api["F"] is not None else _cross_entropy_raw
-        self.optimizer = api["optim"].SGD(params, lr=lr) if api["optim"] is not None else None
-        self.lr = lr
-
-    def zero_grad(self) -> None:
-        if self.optimizer is not None:
-            self.optimizer.zero_grad()
-        else:
-            for p in self.params:
-                p.grad = None
-
-    def sgd_step(self) -> None:
-        if self.optimizer is not None:
-            self.optimizer.step()
-        else:
-            with md.no_grad():
-                for p in self.params:
-                    p.sub_(p.grad, alpha=self.lr)
+    def __init__(self, model: nn.Module, lr: float) -> None:
+        self.model = model
+        self.params = list(model.parameters())
+        self.optimizer = optim.SGD(self.params, lr=lr)
 
     def train_step(self, x: md.Tensor, y: md.Tensor) -> None:
-        self.zero_grad()
-        loss = self.loss_fn(self.model(x), y)
+        self.optimizer.zero_grad()
+        loss = F.cross_entropy(self.model(x), y)
         loss.backward()
-        self.sgd_step()
+        self.optimizer.step()
 
     def loss_and_grads(self, x: md.Tensor, y: md.Tensor) -> tuple[float, list[np.ndarray]]:
-        self.zero_grad()
-        loss = self.loss_fn(self.model(x), y)
+        self.optimizer.zero_grad()
+        loss = F.cross_entropy(self.model(x), y)
         loss.backward()
         return loss.item(), [md.backend.to_numpy(p.grad) for p in self.params]
 
 
-def minidl_mlp(arrays: Sequence[np.ndarray], lr: float = LR) -> tuple[MinidlNet, str]:
-    """The MLP in minidl: ``nn.Sequential(Linear, ReLU, Linear, ReLU, Linear)`` when nn
-    exists. Returns the net and a description of the API it used."""
-    api = minidl_api()
+MINIDL_API = "nn.Sequential/Linear/ReLU, F.cross_entropy, optim.SGD"
+
+
+def minidl_mlp(arrays: Sequence[np.ndarray], lr: float = LR) -> MinidlNet:
+    """The MLP in minidl: ``nn.Sequential(Linear, ReLU, Linear, ReLU, Linear)`` holding ``arrays``."""
     n_layers = len(arrays) // 2
-    if api["nn"] is not None:
-        nn = api["nn"]
-        layers: list[Any] = []
-        for i in range(n_layers):
-            out_f, in_f = arrays[2 * i].shape
-            layers.append(nn.Linear(in_f, out_f))
-            if i < n_layers - 1:
-                layers.append(nn.ReLU())
-        model = nn.Sequential(*layers)
-        params = list(model.parameters())
-        _load_params(params, arrays)
-    else:
-        params = _as_param_tensors(arrays)
-        linears = [_RawLinear(params[2 * i], params[2 * i + 1]) for i in range(n_layers)]
-
-        def model(x: md.Tensor) -> md.Tensor:
-            for i, lin in enumerate(linears):
-                x = lin(x)
-                if i < n_layers - 1:
-                    x = x.relu()
-            return x
-
-    used = ("nn.Sequential/Linear/ReLU" if api["nn"] else "raw tensor ops (minidl.nn not ready)")
-    used += ", " + ("F.cross_entropy" if api["F"] else "log_softmax+indexing (F.cross_entropy not ready)")
-    used += ", " + ("optim.SGD" if api["optim"] else "manual SGD (minidl.optim not ready)")
-    return MinidlNet(model, params, lr, api), used
+    layers: list[nn.Module] = []
+    for i in range(n_layers):
+        out_f, in_f = arrays[2 * i].shape
+        layers.append(nn.Linear(in_f, out_f))
+        if i < n_layers - 1:
+            layers.append(nn.ReLU())
+    model = nn.Sequential(*layers)
+    _load_params(model.parameters(), arrays)
+    return MinidlNet(model, lr)
 
 
-def minidl_cnn(arrays: Sequence[np.ndarray], lr: float = LR) -> MinidlNet | None:
-    """conv8-relu-pool-conv16-relu-pool-flatten-fc10 in minidl (None until nn.Conv2d exists)."""
-    api = minidl_api()
-    nn = api["nn"]
-    if nn is None or not all(hasattr(nn, n) for n in ("Conv2d", "MaxPool2d", "Flatten")):
-        return None
+def minidl_cnn(arrays: Sequence[np.ndarray], lr: float = LR) -> MinidlNet:
+    """conv8-relu-pool-conv16-relu-pool-flatten-fc10 in minidl, holding ``arrays``."""
     model = nn.Sequential(
         nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(16 * 7 * 7, 10),
     )
-    params = list(model.parameters())
-    _load_params(params, arrays)
-    return MinidlNet(model, params, lr, api)
+    _load_params(model.parameters(), arrays)
+    return MinidlNet(model, lr)
 
 
 # --------------------------------------------------------------------------- NumPy floor and torch
@@ -280,18 +204,8 @@ def nets(kind: str, batch: int, seed: int = 0, impls: Sequence[str] = ("minidl",
     built: dict[str, Any] = {}
     inputs: dict[str, tuple[Any, Any]] = {}
     skipped: dict[str, str] = {}
-    if "minidl" not in impls:
-        pass
-    elif kind == "mlp":
-        built["minidl"], used = minidl_mlp(arrays)
-        built["minidl"].api_used = used
-    else:
-        net = minidl_cnn(arrays)
-        if net is None:
-            skipped["minidl"] = "minidl.nn.Conv2d/MaxPool2d/Flatten not available yet"
-        else:
-            built["minidl"] = net
-    if "minidl" in built:
+    if "minidl" in impls:
+        built["minidl"] = (minidl_mlp if kind == "mlp" else minidl_cnn)(arrays)
         inputs["minidl"] = (md.as_tensor(x), md.as_tensor(y))
     if "numpy" in impls:
         built["numpy"] = NumpyNet(arrays, floor.mlp_loss_and_grads if kind == "mlp" else floor.cnn_loss_and_grads)
@@ -310,7 +224,7 @@ def nets(kind: str, batch: int, seed: int = 0, impls: Sequence[str] = ("minidl",
 def _train_case(name: str, title: str, kind: str, batch: int) -> Case:
     built, inputs, skipped = nets(kind, batch)
     steps = {impl: _bind(net.train_step, *inputs[impl]) for impl, net in built.items()}
-    notes = [f"minidl API: {built['minidl'].api_used}"] if hasattr(built.get("minidl"), "api_used") else []
+    notes = [f"minidl API: {MINIDL_API}"] if "minidl" in built else []
     return Case(name, title, steps, notes=notes, skipped=skipped)
 
 
@@ -333,7 +247,7 @@ def cnn_case(batch: int = 64) -> Case:
 # --------------------------------------------------------------------------- (b) per-op overhead
 
 
-def per_op_steps(n: int = 10, seed: int = 0) -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
+def per_op_steps(n: int = 10, seed: int = 0) -> tuple[Steps, Skipped]:
     """``(x * 2 + 1).sum()`` forward + backward on ``n`` float32 elements; each step returns
     the gradient of x (as an array) so tests can compare."""
     x_np = np.random.default_rng(seed).standard_normal(n).astype(np.float32)
@@ -383,7 +297,7 @@ def tanh_stats_data(width: int = 4096, depth: int = 6, batch: int = 16, sigma: f
     return x, weights
 
 
-def tanh_stats_steps(width: int = 4096, depth: int = 6, batch: int = 16) -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
+def tanh_stats_steps(width: int = 4096, depth: int = 6, batch: int = 16) -> tuple[Steps, Skipped]:
     """The forward pass h_l = tanh(h_{l-1} W_l) with each layer's (mean, std), three ways."""
     x_np, w_np = tanh_stats_data(width, depth, batch)
     x = md.as_tensor(x_np)
@@ -419,14 +333,14 @@ def tanh_stats_steps(width: int = 4096, depth: int = 6, batch: int = 16) -> tupl
 
 def tanh_stats_case(width: int = 4096, depth: int = 6, batch: int = 16) -> Case:
     steps, skipped = tanh_stats_steps(width, depth, batch)
-    return Case("tanh_stats", f"lesson 02 activation statistics: {depth} tanh layers of {width}, batch {batch}, forward",
-                steps, skipped=skipped)
+    title = f"lesson 02 activation statistics: {depth} tanh layers of {width}, batch {batch}, forward"
+    return Case("tanh_stats", title, steps, skipped=skipped)
 
 
 # --------------------------------------------------------------------------- (f) long chain
 
 
-def chain_steps(n_ops: int = 10_000, factor: float = 1.0001, n: int = 10) -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
+def chain_steps(n_ops: int = 10_000, factor: float = 1.0001, n: int = 10) -> tuple[Steps, Skipped]:
     """y = x * factor * ... (``n_ops`` ops), then backward of y.sum(); returns dL/dx."""
     x_np = np.random.default_rng(0).standard_normal(n).astype(np.float32)
     x = md.tensor(x_np, requires_grad=True)
@@ -461,7 +375,7 @@ def chain_steps(n_ops: int = 10_000, factor: float = 1.0001, n: int = 10) -> tup
 
 
 def chain_case(n_ops: int = 10_000) -> Case:
-    import gc  # noqa: PLC0415
+    import gc
 
     steps, skipped = chain_steps(n_ops)
     note = (f"{len(gc.get_objects()):,} GC-tracked objects live in this process (importing torch adds ~145k); "
@@ -479,15 +393,16 @@ def gpu_case(batch: int = 128) -> Case:
     with a device synchronize so the clock measures finished work."""
     if not md.cupy_available():
         reason = f"no CuPy GPU backend: {md.backend.cupy_unavailable_reason()}"
-        return Case("mlp_gpu", f"MLP SGD step on the GPU, batch {batch}", {}, skipped={"minidl": reason, "torch": reason})
-    import cupy  # noqa: PLC0415  (benchmarks may import array libraries)
+        return Case("mlp_gpu", f"MLP SGD step on the GPU, batch {batch}", {},
+                    skipped={"minidl": reason, "torch": reason})
+    import cupy  # benchmarks may import array libraries
 
     arrays, x, y = mlp_data(batch)
     gpu_arrays = [cupy.asarray(a) for a in arrays]
     previous = md.get_backend()
     md.set_backend("cupy")
     try:
-        net, used = minidl_mlp(gpu_arrays)
+        net = minidl_mlp(gpu_arrays)
     finally:
         md.set_backend(previous)
     xg, yg = md.as_tensor(cupy.asarray(x)), md.as_tensor(cupy.asarray(y))
@@ -496,8 +411,10 @@ def gpu_case(batch: int = 128) -> Case:
         net.train_step(xg, yg)
         cupy.cuda.Device().synchronize()
 
-    def floor_step(params: list = [a.copy() for a in gpu_arrays], xc: Any = cupy.asarray(x), yc: Any = cupy.asarray(y)) -> None:
-        floor_gpu_mlp_step(params, xc, yc)
+    floor_params, xc, yc = [a.copy() for a in gpu_arrays], cupy.asarray(x), cupy.asarray(y)
+
+    def floor_step() -> None:
+        floor_gpu_mlp_step(floor_params, xc, yc)
         cupy.cuda.Device().synchronize()
 
     steps: dict[str, Callable[[], Any]] = {"minidl": minidl_step, "numpy": floor_step}
@@ -517,12 +434,12 @@ def gpu_case(batch: int = 128) -> Case:
 
         steps["torch"] = torch_step
     return Case("mlp_gpu", f"MLP SGD step on the GPU (CuPy), batch {batch}", steps,
-                notes=[f"minidl API: {used}", "'numpy' column: the floor's math on CuPy arrays"], skipped=skipped)
+                notes=[f"minidl API: {MINIDL_API}", "'numpy' column: the floor's math on CuPy arrays"], skipped=skipped)
 
 
 def floor_gpu_mlp_step(params: list, x: Any, y: Any) -> None:
     """The MLP floor on CuPy arrays (the same formulas as numpy_floor.mlp_loss_and_grads)."""
-    import cupy  # noqa: PLC0415
+    import cupy
 
     weights, biases = params[0::2], params[1::2]
     acts = [x]

@@ -144,12 +144,12 @@ L.table("grad_norms", ["setup", "||delta_1||", f"||delta_{depth // 2 + 1}||", f"
 sig = results["sigmoid, N(0, 1/n)"]
 rows = []
 ratio_ok = True
-for l in range(depth - 2, depth - 8, -1):  # delta_l = (delta_{l+1} W_{l+1}) * f'(z_l)
-    ratio = sig["delta"][l] / sig["delta"][l + 1]
-    spectral = float(np.linalg.norm(sig["weights"][l + 1], 2))  # largest singular value of W_{l+1}
+for k in range(depth - 2, depth - 8, -1):  # layer k (0-based): delta_k = (delta_{k+1} W_{k+1}) * f'(z_k)
+    ratio = sig["delta"][k] / sig["delta"][k + 1]
+    spectral = float(np.linalg.norm(sig["weights"][k + 1], 2))  # largest singular value of W_{k+1}
     bound = 0.25 * spectral
     ratio_ok &= ratio <= bound
-    rows.append([l + 1, ratio, sig["fprime"][l], spectral, bound])
+    rows.append([k + 1, ratio, sig["fprime"][k], spectral, bound])
 L.table("sigmoid_ratio_vs_bound", ["layer l", "||delta_l|| / ||delta_l+1||", "mean f'(z_l)",
                                    "||W_l+1||_2", "bound 0.25 ||W_l+1||_2"], rows,
         caption="Sigmoid network: the measured per-layer shrink factor next to the deck's 0.25 |w| bound "

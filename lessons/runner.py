@@ -37,8 +37,21 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from lessons import catalogue as catalogue_module
-from lessons._lesson import (DEFAULT_OUT, Claim, ClaimFailed, Figure, Lesson, LessonResult, Note, Section,
-                             Settings, Table, markdown_table, plural, use_settings)
+from lessons._lesson import (
+    DEFAULT_OUT,
+    Claim,
+    ClaimFailed,
+    Figure,
+    Lesson,
+    LessonResult,
+    Note,
+    Section,
+    Settings,
+    Table,
+    markdown_table,
+    plural,
+    use_settings,
+)
 
 LESSONS_DIR = Path(__file__).resolve().parent
 LESSON_FILE = re.compile(r"^(\d\d)_([A-Za-z0-9_]+)\.py$")

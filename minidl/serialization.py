@@ -15,14 +15,39 @@ internet. Here ``numpy.load(..., allow_pickle=False)`` only ever parses numbers 
 when saved) and Python scalars; ``model.load_state_dict`` moves them back to the model's
 device. Saving is atomic: the file is written to a temporary file in the same folder and
 renamed over ``path`` only when complete, so a crash never leaves a half-written checkpoint.
+
+Safety rules (each refusal raises a clear error and changes nothing):
+
+* ``md.save`` replaces only a regular file: a folder, symbolic link, FIFO, device or socket
+  at ``path`` is refused (as root, renaming over ``/dev/null`` would replace the device).
+  ``md.load`` reads only a regular file (a symlink to one is fine); a FIFO fails at once
+  instead of waiting for a writer.
+* Structures nest at most ``MAX_DEPTH`` (100) levels, on save and on load: a hostile file
+  nested 5,000 deep is a ``ValueError``, never a ``RecursionError``.
+* Temporary files are named ``.minidl-<hash of the target's name>-<random>.tmp`` beside the
+  target. A save killed half-way (``kill -9``) leaves its temporary file behind; the next
+  save *to the same path* removes such leftovers: files matching that target's pattern that
+  are regular files, older than a few seconds, and not locked. A save holds an exclusive
+  ``flock`` on its temporary file until the rename, so one still being written (by another
+  thread or process) is never removed; where ``flock`` does not exist (Windows), only
+  leftovers older than an hour are removed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import secrets
+import stat
+import time
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, see _STALE_AFTER_S
+    fcntl = None  # type: ignore[assignment]
 
 from . import backend
 from .tensor import Tensor
@@ -31,13 +56,28 @@ _STRUCTURE = "__minidl_structure__"
 _FORMAT = "minidl-checkpoint"
 _VERSION = 1
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+MAX_DEPTH = 100  # nesting levels of a saved structure (state dicts use fewer than 10)
+_STALE_AFTER_S = 5.0 if fcntl is not None else 3600.0  # unlocked leftovers older than this are removed
+
+
+def _kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    for test, name in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 # ---------------------------------------------------------------------- save
 
 
-def _encode(obj: Any, arrays: dict, where: str) -> Any:
+def _encode(obj: Any, arrays: dict, where: str, depth: int = 0) -> Any:
     """The JSON node for ``obj``; arrays are collected into ``arrays`` (name -> ndarray)."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"md.save: obj is nested more than {MAX_DEPTH} levels deep (at {where[:120]}...); "
+                         "a checkpoint holds a state dict, not a deep structure")
     if isinstance(obj, Tensor):
         obj = obj.data
     if backend.is_backend_array(obj) or isinstance(obj, backend.np.generic):
@@ -52,7 +92,11 @@ def _encode(obj: Any, arrays: dict, where: str) -> Any:
     if isinstance(obj, bool):
         return {"t": "bool", "v": obj}
     if isinstance(obj, int):
-        return {"t": "int", "v": str(obj)}  # as a string: JSON readers may round big ints
+        try:
+            return {"t": "int", "v": str(obj)}  # as a string: JSON readers may round big ints
+        except ValueError:  # Python refuses to print ints of more than 4300 digits
+            raise ValueError(f"md.save: {where} is an int of {obj.bit_length()} bits, too large to save "
+                             "(store it as a float or a string)") from None
     if isinstance(obj, float):
         return {"t": "float", "v": repr(obj)}  # repr round-trips exactly, nan and inf included
     if isinstance(obj, str):
@@ -63,11 +107,11 @@ def _encode(obj: Any, arrays: dict, where: str) -> Any:
             if isinstance(k, bool) or not isinstance(k, (str, int)):
                 raise TypeError(f"md.save: key {k!r} of {where} is a {type(k).__name__}; keys must be str or int")
             key = {"k": "int", "v": str(k)} if isinstance(k, int) else {"k": "str", "v": k}
-            items.append([key, _encode(v, arrays, f"{where}[{k!r}]")])
+            items.append([key, _encode(v, arrays, f"{where}[{k!r}]", depth + 1)])
         return {"t": "dict", "items": items}
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
-        return {"t": kind, "items": [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]}
+        return {"t": kind, "items": [_encode(v, arrays, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)]}
     raise TypeError(
         f"md.save: {where} is a {type(obj).__name__}; leaves must be tensors, arrays, int, float, bool, str "
         "or None (save a module's weights with md.save(model.state_dict(), path))"
@@ -75,7 +119,11 @@ def _encode(obj: Any, arrays: dict, where: str) -> Any:
 
 
 def save(obj: dict, path: str | os.PathLike) -> None:
-    """Save a (nested) dict of tensors/arrays/scalars to ``path`` as an ``.npz`` (atomic)."""
+    """Save a (nested) dict of tensors/arrays/scalars to ``path`` as an ``.npz`` (atomic).
+
+    Only a regular file (or nothing) at ``path`` is replaced; leftovers of killed saves to
+    ``path`` are removed first (see the module docstring for the rule).
+    """
     if not isinstance(obj, dict):
         raise TypeError(f"md.save: expected a dict (e.g. model.state_dict()), got {type(obj).__name__}")
     path = os.fspath(path)
@@ -86,24 +134,72 @@ def save(obj: dict, path: str | os.PathLike) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"md.save: cannot write {path!r}: the folder {folder!r} does not exist")
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"md.save: cannot write {path!r}: it is a folder; give a file name such as "
-                                f"{os.path.join(path, 'model.npz')!r}")
-    fd, tmp = _create_beside(path)
+    _check_replaceable(path)
+    _remove_stale_temps(path)
+    try:
+        fd, tmp = _create_beside(path)
+    except OSError as exc:
+        raise _naming(exc, path, folder) from exc
     try:
         with os.fdopen(fd, "wb") as f:
+            _lock(f.fileno())  # "being written": _remove_stale_temps keeps it
             backend.save_npz(f, arrays)
             f.flush()
             os.fsync(f.fileno())
-        if os.path.exists(path):  # overwriting: keep the old file's permissions
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
+            _check_replaceable(path)  # again, just before the rename
+            if os.path.exists(path):  # overwriting: keep the old file's permissions
+                os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+            if fcntl is not None:  # POSIX renames an open file: rename while still locked
+                os.replace(tmp, path)
+        if fcntl is None:
+            os.replace(tmp, path)
+    except BaseException as exc:
         try:
             os.remove(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise _naming(exc, path, folder) from exc
         raise
+
+
+def _check_replaceable(path: str) -> None:
+    """Refuse anything at ``path`` but a regular file (the symlink itself is looked at)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"md.save: cannot write {path!r}: it is a folder; give a file name such as "
+                                f"{os.path.join(path, 'model.npz')!r}")
+    if not stat.S_ISREG(mode):
+        raise ValueError(f"md.save: refusing to replace {path!r}: it is {_kind(mode)}, not a regular file "
+                         "(md.save only ever replaces a checkpoint file)")
+
+
+def _naming(exc: OSError, path: str, folder: str) -> OSError:
+    """The same kind of OSError, naming the target ``path`` rather than the temporary file."""
+    if str(exc).startswith("md.save"):
+        return exc
+    reason = exc.strerror or str(exc)
+    msg = f"md.save: cannot write {path!r}: {reason} (the file is written to a temporary file in {folder!r} first)"
+    return OSError(exc.errno, msg) if exc.errno is not None else type(exc)(msg)
+
+
+def _lock(fd: int) -> None:
+    """Best effort: a file system without ``flock`` (some network mounts) still saves; its
+    temporary files are then protected by the age rule alone."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pass
+
+
+def _temp_prefix(path: str) -> str:
+    """The start of every temporary file name of a save to ``path`` (short: any file name fits)."""
+    digest = hashlib.sha256(os.path.basename(path).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return f".minidl-{digest}-"
 
 
 def _create_beside(path: str) -> tuple[int, str]:
@@ -114,7 +210,7 @@ def _create_beside(path: str) -> tuple[int, str]:
     """
     folder = os.path.dirname(os.path.abspath(path))
     for _ in range(100):
-        tmp = os.path.join(folder, f".minidl-{secrets.token_hex(6)}.tmp")  # short: any file name fits
+        tmp = os.path.join(folder, f"{_temp_prefix(path)}{secrets.token_hex(6)}.tmp")
         try:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
         except FileExistsError:
@@ -122,12 +218,51 @@ def _create_beside(path: str) -> tuple[int, str]:
     raise FileExistsError(f"md.save: could not create a temporary file beside {path!r}")
 
 
+def _remove_stale_temps(path: str) -> None:
+    """Remove temporary files that killed saves to ``path`` left behind.
+
+    Only files named like this target's temporary files (``_temp_prefix`` + 12 hex digits +
+    ``.tmp``) are considered, and only regular files older than ``_STALE_AFTER_S`` seconds
+    that no running save holds locked. Anything that cannot be checked is left alone.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    pattern = re.compile(re.escape(_temp_prefix(path)) + r"[0-9a-f]{12}\.tmp")
+    try:
+        names = [n for n in os.listdir(folder) if pattern.fullmatch(n)]
+    except OSError:
+        return
+    now = time.time()
+    for name in names:
+        leftover = os.path.join(folder, name)
+        try:
+            fd = os.open(leftover, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            continue
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or now - st.st_mtime < _STALE_AFTER_S:
+                continue
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue  # a save is writing it
+            os.remove(leftover)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+
+
 # ---------------------------------------------------------------------- load
 
 
-def _decode(node: Any, arrays: dict, used: set, path: str) -> Any:
+def _decode(node: Any, arrays: dict, used: set, path: str, depth: int = 0) -> Any:
     def bad(msg: str) -> ValueError:
         return ValueError(f"md.load: {path!r} has a malformed structure entry ({msg})")
+
+    if depth > MAX_DEPTH:
+        raise bad(f"nested more than {MAX_DEPTH} levels deep")
 
     if not isinstance(node, dict) or "t" not in node:
         raise bad(f"expected a node object, got {node!r:.80}")
@@ -162,16 +297,29 @@ def _decode(node: Any, arrays: dict, used: set, path: str) -> Any:
                     k = key["v"]
                 else:
                     raise bad(f"bad key {key!r:.80}")
-                out[k] = _decode(value, arrays, used, path)
+                out[k] = _decode(value, arrays, used, path, depth + 1)
             return out
         if t in ("list", "tuple"):
-            items = [_decode(v, arrays, used, path) for v in node["items"]]
+            items = [_decode(v, arrays, used, path, depth + 1) for v in node["items"]]
             return items if t == "list" else tuple(items)
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, ValueError) and str(exc).startswith("md.load"):
             raise
         raise bad(f"{type(exc).__name__}: {exc}") from None
     raise bad(f"unknown node type {t!r}")
+
+
+def _open_regular(path: str) -> int:
+    """A read-only descriptor of ``path``, checked to be a regular file *after* opening it
+    (no race), opened non-blocking so that a FIFO cannot make it wait for a writer."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISREG(mode):
+        return fd  # (O_NONBLOCK changes nothing for regular files)
+    os.close(fd)
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"md.load: {path!r} is a folder, not a checkpoint file")
+    raise ValueError(f"md.load: {path!r} is {_kind(mode)}, not a regular file (a checkpoint written by md.save)")
 
 
 def load(path: str | os.PathLike) -> dict:
@@ -183,12 +331,18 @@ def load(path: str | os.PathLike) -> dict:
     malformed structure entry.
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:  # FileNotFoundError / IsADirectoryError pass through
-        magic = f.read(4)
+    fd = _open_regular(path)
+    try:
+        magic = os.read(fd, 4)
+        os.lseek(fd, 0, os.SEEK_SET)
+    except OSError:
+        os.close(fd)
+        raise
     if magic not in _ZIP_MAGIC:
+        os.close(fd)
         raise ValueError(f"md.load: {path!r} is not an .npz archive (a minidl checkpoint); it starts with {magic!r}")
     try:
-        arrays = backend.load_npz(path)
+        arrays = backend.load_npz(fd)  # reads from (and closes) the descriptor checked above
     except ValueError as exc:
         if "pickle" in str(exc).lower() or "object" in str(exc).lower():
             raise ValueError(
@@ -203,10 +357,16 @@ def load(path: str | os.PathLike) -> dict:
             f"md.load: {path!r} is an .npz without the {_STRUCTURE!r} entry: it was not written by md.save "
             "(for a plain .npz, use numpy.load(path, allow_pickle=False))"
         )
+    for name, a in arrays.items():
+        if not backend.is_backend_array(a):  # a zip member not named .npy comes back as raw bytes
+            raise ValueError(f"md.load: {path!r} holds a member {name!r} that is not a .npy array; refused")
     try:
         meta = json.loads(backend.array_to_bytes(arrays.pop(_STRUCTURE)).decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"md.load: {path!r} has a corrupt structure entry: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"md.load: {path!r} has a structure entry nested too deeply (more than "
+                         f"{MAX_DEPTH} levels is refused)") from None
     if not isinstance(meta, dict) or meta.get("format") != _FORMAT or "root" not in meta:
         raise ValueError(f"md.load: {path!r} has a structure entry that is not a minidl checkpoint description")
     if meta.get("version") != _VERSION:

@@ -568,13 +568,27 @@ def _python_dtype(data: Any) -> Any:
     raise TypeError(f"cannot make a tensor from {type(data).__name__} holding {probe.dtype}; expected numbers")
 
 
+SUPPORTED_DTYPES = "bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float16, float32, float64"
+
+
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: str | None = None) -> Tensor:
     """Make a leaf tensor from Python numbers/lists, a NumPy/CuPy array or another tensor.
 
     ``md.tensor([[1., 2.]])`` is float32, ``md.tensor([1, 2])`` is int64; arrays keep their
-    dtype; ``dtype=`` overrides. The data is copied (like ``torch.tensor``).
+    dtype; ``dtype=`` overrides. The data is copied (like ``torch.tensor``). Only numeric
+    and bool dtypes (``SUPPORTED_DTYPES``) are accepted: strings, objects, dates and complex
+    numbers are refused at once.
     """
-    t = Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+    for source, what in ((getattr(data, "dtype", None), f"{type(data).__name__} of dtype"), (dtype, "dtype=")):
+        if source is not None and backend.as_dtype(source).kind not in "biuf":
+            raise TypeError(f"md.tensor: cannot make a tensor from {what} {backend.as_dtype(source)}; "
+                            f"supported dtypes: {SUPPORTED_DTYPES}")
+    try:
+        t = Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+    except TypeError as exc:
+        if not str(exc).startswith("cannot make a tensor"):
+            raise
+        raise TypeError(f"md.tensor: {exc}; supported dtypes: {SUPPORTED_DTYPES}") from None
     if t.data is data or (isinstance(data, Tensor) and t.data is data.data):
         t.data = t.data.copy()
     return t
@@ -596,13 +610,19 @@ def _is_dtype_name(name: str) -> bool:
 
 
 def shape_args(shape: Sequence[Any]) -> tuple:
-    """Accept ``f(2, 3)`` and ``f((2, 3))`` alike, as PyTorch does."""
+    """Accept ``f(2, 3)`` and ``f((2, 3))`` alike, as PyTorch does. Sizes must be integers
+    (Python or NumPy ints): ``zeros(2.5, 3)`` is refused, not rounded; so are bools."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    try:
-        return tuple(int(n) for n in shape)
-    except TypeError as exc:
-        raise TypeError(f"shape must be integers, got {shape!r}") from exc
+    sizes = []
+    for n in shape:
+        try:
+            if isinstance(n, bool):
+                raise TypeError
+            sizes.append(n.__index__())  # ints and NumPy ints; floats have no __index__
+        except (TypeError, AttributeError):
+            raise TypeError(f"sizes must be integers, got {n!r} ({type(n).__name__}) in {tuple(shape)!r}") from None
+    return tuple(sizes)
 
 
 autograd._make_tensor = Tensor._make  # Function.apply builds its outputs with this

@@ -141,7 +141,8 @@ def np_softmax(x, axis):
 
 
 test_softmax = T.op_test(md.softmax, np_softmax, kwargs=one_axis_kwargs, min_dims=1)
-test_log_softmax = T.op_test(md.log_softmax, lambda x, axis: np.log(np_softmax(x, axis)), kwargs=one_axis_kwargs, min_dims=1)
+test_log_softmax = T.op_test(md.log_softmax, lambda x, axis: np.log(np_softmax(x, axis)), kwargs=one_axis_kwargs,
+                             min_dims=1)
 
 # ----------------------------------------------------------------------------- shapes
 
@@ -149,10 +150,12 @@ test_log_softmax = T.op_test(md.log_softmax, lambda x, axis: np.log(np_softmax(x
 def reshape_kwargs(shapes):
     shape = shapes[0]
     size = int(np.prod(shape))
-    return st.sampled_from([(size,), (1, size), tuple(reversed(shape)), (-1,), shape + (1,)]).map(lambda s: {"shape": s})
+    targets = [(size,), (1, size), tuple(reversed(shape)), (-1,), shape + (1,)]
+    return st.sampled_from(targets).map(lambda s: {"shape": s})
 
 
-test_reshape = T.op_test(lambda x, shape: x.reshape(shape), lambda x, shape: np.reshape(x, shape), kwargs=reshape_kwargs)
+test_reshape = T.op_test(lambda x, shape: x.reshape(shape), lambda x, shape: np.reshape(x, shape),
+                         kwargs=reshape_kwargs)
 test_transpose = T.op_test(
     lambda x, axes: md.transpose(x, *axes) if len(axes) != 2 or x.ndim == 2 else x.permute(*axes),
     lambda x, axes: np.transpose(x, axes),
@@ -185,7 +188,8 @@ def broadcast_kwargs(shapes):
     return st.integers(1, 3).map(lambda lead: {"shape": (lead,) + tuple(3 if n == 1 else n for n in shapes[0])})
 
 
-test_broadcast_to = T.op_test(lambda x, shape: md.broadcast_to(x, shape), lambda x, shape: np.broadcast_to(x, shape), kwargs=broadcast_kwargs)
+test_broadcast_to = T.op_test(lambda x, shape: md.broadcast_to(x, shape), lambda x, shape: np.broadcast_to(x, shape),
+                              kwargs=broadcast_kwargs)
 
 
 @st.composite

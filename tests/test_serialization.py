@@ -1,8 +1,14 @@
 """md.save / md.load: exact round trips of nested structures (int keys, tuples, scalars),
 Module and optimizer-style state dicts, atomic writes, and every refusal with its message."""
 
+import errno
 import math
 import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
 import zipfile
 
 import numpy as np
@@ -10,7 +16,7 @@ import pytest
 
 import minidl as md
 import minidl.nn as nn
-from minidl import backend
+from minidl import backend, serialization
 
 EXECUTED = []
 
@@ -293,3 +299,246 @@ def test_library_never_imports_pickle():
 
     text = pathlib.Path(s.__file__).read_text()
     assert "import pickle" not in text and "allow_pickle=True" not in text
+
+
+# ----------------------------------------------------------------------------- files that are not files
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="FIFOs, flock and kill -9 are POSIX")
+
+
+@posix_only
+def test_save_refuses_to_replace_a_fifo(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match=r"refusing to replace .*pipe.*: it is a FIFO \(named pipe\), not a regular"):
+        md.save({"a": 1}, fifo)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert os.listdir(tmp_path) == ["pipe"]  # no temporary file either
+
+
+@pytest.mark.parametrize("target_exists", [True, False])
+def test_save_refuses_to_replace_a_symlink(tmp_path, target_exists):
+    target = tmp_path / "real.npz"
+    if target_exists:
+        md.save({"a": 1}, target)
+    link = tmp_path / "link.npz"
+    os.symlink(target, link)
+    with pytest.raises(ValueError, match=r"refusing to replace .*link\.npz.*: it is a symbolic link"):
+        md.save({"a": 2}, link)
+    assert os.path.islink(link) and os.readlink(link) == str(target)
+    if target_exists:
+        assert md.load(target) == {"a": 1} and md.load(link) == {"a": 1}  # loading through a link is fine
+    assert sorted(os.listdir(tmp_path)) == sorted(["link.npz"] + (["real.npz"] if target_exists else []))
+
+
+def test_save_checks_the_target_again_just_before_the_rename(tmp_path, monkeypatch):
+    """A symlink that appears at ``path`` while the file is written is not replaced either."""
+    path = tmp_path / "ck.npz"
+    real_save = backend.save_npz
+
+    def save_then_plant_a_link(file, arrays):
+        real_save(file, arrays)
+        os.symlink(tmp_path / "elsewhere", path)
+
+    monkeypatch.setattr(backend, "save_npz", save_then_plant_a_link)
+    with pytest.raises(ValueError, match="symbolic link"):
+        md.save({"a": 1}, path)
+    assert os.listdir(tmp_path) == ["ck.npz"] and os.path.islink(path)
+
+
+@posix_only
+def test_load_of_a_fifo_fails_at_once(tmp_path):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    result = []
+
+    def try_load():
+        try:
+            md.load(fifo)
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            result.append(exc)
+
+    t = threading.Thread(target=try_load, daemon=True)
+    t.start()
+    t.join(timeout=30)
+    if t.is_alive():  # a hang: open a writer to release the reader, then fail
+        with open(fifo, "wb"):
+            pass
+        t.join()
+        pytest.fail("md.load blocked on a FIFO")
+    assert len(result) == 1 and isinstance(result[0], ValueError)
+    assert "is a FIFO (named pipe), not a regular file" in str(result[0])
+
+
+def test_load_of_a_folder_names_it(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a folder, not a checkpoint file"):
+        md.load(tmp_path)
+
+
+def test_save_into_a_read_only_folder_names_the_target(tmp_path, monkeypatch):
+    """Tests may run as root, where permission bits do not apply: simulate the refusal."""
+    real_open = os.open
+
+    def no_write_permission(name, flags, *args):
+        if flags & os.O_CREAT:
+            raise PermissionError(errno.EACCES, "Permission denied", name)
+        return real_open(name, flags, *args)
+
+    monkeypatch.setattr(serialization.os, "open", no_write_permission)
+    path = tmp_path / "ck.npz"
+    with pytest.raises(PermissionError) as info:
+        md.save({"a": 1}, path)
+    message = str(info.value)
+    assert f"cannot write {str(path)!r}: Permission denied" in message
+    assert ".tmp" not in message and "minidl-" not in message
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permission bits")
+def test_save_into_a_really_read_only_folder_names_the_target(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(PermissionError, match=r"cannot write .*ro/ck\.npz.*Permission denied"):
+            md.save({"a": 1}, folder / "ck.npz")
+    finally:
+        folder.chmod(0o700)
+
+
+def test_a_failing_rename_names_the_target(tmp_path, monkeypatch):
+    def no_rename(src, dst):
+        raise OSError(errno.EBUSY, "Device or resource busy", src)
+
+    monkeypatch.setattr(serialization.os, "replace", no_rename)
+    path = tmp_path / "ck.npz"
+    with pytest.raises(OSError, match=r"cannot write .*ck\.npz.*: Device or resource busy") as info:
+        md.save({"a": 1}, path)
+    assert info.value.errno == errno.EBUSY
+    assert os.listdir(tmp_path) == []
+
+
+# ----------------------------------------------------------------------------- leftovers of killed saves
+
+
+def _leftover(tmp_path, target, age_s):
+    name = serialization._temp_prefix(str(target)) + "0123456789ab.tmp"
+    path = tmp_path / name
+    path.write_bytes(b"PK\x03\x04 half a checkpoint")
+    old = os.path.getmtime(path) - age_s
+    os.utime(path, (old, old))
+    return path
+
+
+def test_next_save_removes_stale_temp_files_of_that_target_only(tmp_path):
+    target = tmp_path / "ck.npz"
+    stale = _leftover(tmp_path, target, age_s=3600)
+    fresh = tmp_path / (serialization._temp_prefix(str(target)) + "fedcba987654.tmp")
+    fresh.write_bytes(b"being written right now")
+    other = _leftover(tmp_path, tmp_path / "other.npz", age_s=3600)
+    unrelated = tmp_path / ".minidl-notmine.tmp"
+    unrelated.write_bytes(b"x")
+    md.save({"a": 1}, target)
+    assert not stale.exists()
+    assert fresh.exists() and other.exists() and unrelated.exists()
+    assert md.load(target) == {"a": 1}
+
+
+@posix_only
+def test_a_locked_temp_file_is_never_removed(tmp_path):
+    import fcntl
+
+    target = tmp_path / "ck.npz"
+    busy = _leftover(tmp_path, target, age_s=3600)
+    with open(busy, "rb") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # what a save that is still writing holds
+        md.save({"a": 1}, target)
+        assert busy.exists()
+    md.save({"a": 2}, target)
+    assert not busy.exists()
+
+
+def test_a_symlink_named_like_a_temp_file_is_left_alone(tmp_path):
+    target = tmp_path / "ck.npz"
+    keep = tmp_path / "precious"
+    keep.write_bytes(b"keep me")
+    link = tmp_path / (serialization._temp_prefix(str(target)) + "0123456789ab.tmp")
+    os.symlink(keep, link)
+    md.save({"a": 1}, target)
+    assert os.path.islink(link) and keep.read_bytes() == b"keep me"
+
+
+@posix_only
+def test_temp_file_of_a_killed_save_is_cleaned_up_by_the_next_save(tmp_path):
+    """A real ``kill -9`` in the middle of writing; the next save to that path cleans up."""
+    target = tmp_path / "ck.npz"
+    script = (
+        "import os, signal, sys\n"
+        "import minidl as md\n"
+        "from minidl import backend\n"
+        "def killed(file, arrays):\n"
+        "    file.write(b'PK half a file'); file.flush()\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "backend.save_npz = killed\n"
+        "md.save({'w': [1, 2]}, sys.argv[1])\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run([sys.executable, "-c", script, str(target)], env=env, timeout=120, check=False)
+    assert proc.returncode == -signal.SIGKILL
+    (left,) = os.listdir(tmp_path)
+    assert left.startswith(serialization._temp_prefix(str(target))) and not target.exists()
+    old = os.path.getmtime(tmp_path / left) - 60
+    os.utime(tmp_path / left, (old, old))
+    md.save({"w": [3]}, target)
+    assert os.listdir(tmp_path) == ["ck.npz"]
+
+
+# ----------------------------------------------------------------------------- hostile structures
+
+
+def _checkpoint_with(path, structure: bytes, **arrays):
+    np.savez(path, __minidl_structure__=np.frombuffer(structure, dtype=np.uint8), **arrays)
+
+
+@pytest.mark.parametrize("depth", [150, 5000])
+def test_deeply_nested_structure_is_a_value_error(tmp_path, depth):
+    node = '{"t": "none"}'
+    for _ in range(depth):
+        node = '{"t": "list", "items": [' + node + "]}"
+    root = '{"t": "dict", "items": [[{"k": "str", "v": "x"}, ' + node + "]]}"
+    path = tmp_path / "deep.npz"
+    _checkpoint_with(path, ('{"format": "minidl-checkpoint", "version": 1, "root": ' + root + "}").encode())
+    with pytest.raises(ValueError, match=r"deep\.npz.*nested (too deeply|more than 100 levels)"):
+        md.load(path)
+
+
+def test_zip_member_that_is_not_npy_is_a_value_error(tmp_path):
+    path = tmp_path / "odd.npz"
+    md.save({"w": np.ones(2)}, path)
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("notes.txt", b"hello")
+    with pytest.raises(ValueError, match=r"odd\.npz.*member 'notes\.txt' that is not a \.npy array"):
+        md.load(path)
+
+
+def test_save_of_a_deeply_nested_list_is_a_value_error(tmp_path):
+    deep: list = []
+    for _ in range(3000):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nested more than 100 levels deep"):
+        md.save({"x": deep}, tmp_path / "x.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_of_a_huge_int_is_a_value_error(tmp_path):
+    with pytest.raises(ValueError, match=r"obj\['n'\] is an int of 16610 bits, too large to save"):
+        md.save({"n": 10**5000}, tmp_path / "x.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_nesting_up_to_the_limit_round_trips(tmp_path):
+    obj: dict = {"leaf": 1}
+    for _ in range(serialization.MAX_DEPTH - 1):
+        obj = {"k": obj}
+    md.save(obj, tmp_path / "x.npz")
+    assert md.load(tmp_path / "x.npz") == obj

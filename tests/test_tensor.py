@@ -1,10 +1,13 @@
 """Tensor creation, dtype rules, conversion, in-place ops, printing, and clear errors."""
 
+import datetime
+
 import numpy as np
 import pytest
 
 import minidl as md
 from minidl import backend
+from minidl.tensor import SUPPORTED_DTYPES
 
 # ----------------------------------------------------------------------------- creation dtypes
 
@@ -263,3 +266,37 @@ def test_moving_to_gpu_without_cupy_is_a_clear_error():
         md.tensor([1.0]).to("cuda")
     with pytest.raises(ValueError, match="unknown device"):
         md.tensor([1.0]).to("tpu")
+
+
+# ----------------------------------------------------------------------------- unsupported dtypes
+
+@pytest.mark.parametrize("data,shown", [
+    (np.array(["a", "b"]), "<U1"),
+    (np.array([object(), 1], dtype=object), "object"),
+    (np.array(["2020-01-01"], dtype="datetime64[D]"), "datetime64[D]"),
+    (np.array([datetime.timedelta(1)], dtype="timedelta64[s]"), "timedelta64[s]"),
+    (np.array([1 + 2j]), "complex128"),
+    (np.complex64(1j), "complex64"),
+])
+def test_tensor_of_an_unsupported_array_is_refused_at_once(data, shown):
+    with pytest.raises(TypeError) as info:
+        md.tensor(data)
+    message = str(info.value)
+    assert f"of dtype {shown}; supported dtypes: {SUPPORTED_DTYPES}" in message
+    assert "float32" in message and "int64" in message and "bool" in message
+
+
+@pytest.mark.parametrize("data", [["a", "b"], "abc", [1 + 2j], [datetime.date(2020, 1, 1)]])
+def test_tensor_of_unsupported_python_data_names_the_supported_dtypes(data):
+    with pytest.raises(TypeError, match="supported dtypes: bool, int8"):
+        md.tensor(data)
+
+
+def test_unsupported_dtype_argument_is_refused():
+    with pytest.raises(TypeError, match="from dtype= complex64; supported dtypes"):
+        md.tensor([1.0, 2.0], dtype="complex64")
+
+
+def test_torch_refuses_the_same_string_array(torch):
+    with pytest.raises(TypeError, match="supported types"):
+        torch.tensor(np.array(["a"]))

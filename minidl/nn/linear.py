@@ -8,6 +8,7 @@ from .. import creation
 from ..autograd import Function
 from ..ops import binary_operands
 from ..ops import flatten as _flatten
+from ..ops.checks import require_tensor
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
@@ -56,7 +57,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     (..., out_features). Gradients: dL/dx = g W, dL/dW = g^T x (summed over the batch),
     dL/db = sum of g over the batch, with g = dL/dy.
     """
-    if weight.ndim != 2:
+    require_tensor(input, "input", "linear")
+    if require_tensor(weight, "weight", "linear").ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         raise ValueError(

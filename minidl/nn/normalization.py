@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend, creation
+from ..ops.checks import require_tensor
 from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm
 from ..tensor import Tensor
 from .module import Module, Parameter
@@ -54,20 +55,24 @@ class _BatchNorm(Module):
             self.num_batches_tracked.data[...] = 0
 
     def forward(self, input: Tensor) -> Tensor:
+        """Checks first, and buffers change only once the output is computed: a refused
+        input leaves ``num_batches_tracked`` and the running statistics as they were."""
         name = type(self).__name__
-        if input.ndim not in self._expected_dims:
+        if require_tensor(input, "input", name).ndim not in self._expected_dims:
             raise ValueError(f"{name}: expected {self._layout} input, got shape {input.shape}")
         if input.shape[1] != self.num_features:
             raise ValueError(f"{name}: expected {self.num_features} channels (axis 1), got input of shape "
                              f"{input.shape}")
         momentum = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.data[...] += 1
-            if self.momentum is None:  # cumulative moving average
-                momentum = 1.0 / float(self.num_batches_tracked.data)
+        tracking = self.training and self.track_running_stats
+        if tracking and self.momentum is None:  # cumulative moving average over the batches so far
+            momentum = 1.0 / (float(self.num_batches_tracked.data) + 1)
         use_batch_stats = self.training or not self.track_running_stats
-        return batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
-                          use_batch_stats, momentum, self.eps)
+        y = batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+                       use_batch_stats, momentum, self.eps)
+        if tracking:
+            self.num_batches_tracked.data[...] += 1
+        return y
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
@@ -103,6 +108,7 @@ class LayerNorm(Module):
                                 if elementwise_affine and bias else None)
 
     def forward(self, input: Tensor) -> Tensor:
+        require_tensor(input, "input", "LayerNorm")
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
@@ -124,7 +130,7 @@ class GroupNorm(Module):
         self.register_parameter("bias", Parameter(creation.zeros(num_channels, **factory)) if affine else None)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim < 2 or input.shape[1] != self.num_channels:
+        if require_tensor(input, "input", "GroupNorm").ndim < 2 or input.shape[1] != self.num_channels:
             raise ValueError(f"GroupNorm: expected input (N, {self.num_channels}, ...), got shape {input.shape}")
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
@@ -148,7 +154,7 @@ class InstanceNorm2d(Module):
         self.register_parameter("bias", Parameter(creation.zeros(num_features, **factory)) if affine else None)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim != 4 or input.shape[1] != self.num_features:
+        if require_tensor(input, "input", "InstanceNorm2d").ndim != 4 or input.shape[1] != self.num_features:
             raise ValueError(f"InstanceNorm2d: expected input (N, {self.num_features}, H, W), got shape {input.shape}")
         return instance_norm(input, weight=self.weight, bias=self.bias, eps=self.eps)
 

@@ -118,7 +118,13 @@ class MatMul(Function):
         self.save(a, b)
         if a.ndim == 2 and b.ndim == 2:
             return _matmul_2d(a, b)
-        return a @ b
+        try:
+            return a @ b
+        except ValueError:  # the batch dims do not broadcast (the inner dims were checked above)
+            raise ValueError(
+                f"matmul: shapes {a.shape} and {b.shape} do not match: their batch dims {a.shape[:-2]} and "
+                f"{b.shape[:-2]} must be equal or 1 (they broadcast, as in torch.matmul)"
+            ) from None
 
     def backward(self, gz: Any) -> tuple:
         a, b = self.saved

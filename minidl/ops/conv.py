@@ -35,6 +35,7 @@ from typing import Any
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
+from .checks import require_tensor
 
 
 def pair(value: Any, name: str, op: str, minimum: int = 0) -> tuple[int, int]:
@@ -146,8 +147,7 @@ class Conv2d(Function):
 
 
 def _check_float(t: Any, name: str, op: str) -> Tensor:
-    if not isinstance(t, Tensor):
-        raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    require_tensor(t, name, op)
     if t.dtype.kind != "f":
         raise TypeError(f"{op}: {name} must be a floating-point tensor, got dtype {t.dtype}")
     return t

@@ -38,6 +38,7 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from . import reshape as _reshape
+from .checks import require_tensor
 
 
 class BatchNorm(Function):
@@ -97,8 +98,8 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any, weight: Tenso
     used in both modes); weight/bias (C,) or None (gamma = 1, beta = 0).
     """
     op = "batch_norm"
-    if not isinstance(input, Tensor) or input.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be a floating-point Tensor")
+    if require_tensor(input, "input", op).dtype.kind != "f":
+        raise TypeError(f"{op}: input must be a floating-point Tensor, got dtype {input.dtype}")
     if input.ndim < 2:
         raise ValueError(f"{op}: input must be (N, C) or (N, C, ...), got shape {input.shape}")
     c = input.shape[1]
@@ -119,12 +120,13 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any, weight: Tenso
         x = input.data
         mean = x.mean(axis=axes, keepdims=True)
         var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)  # biased, for normalizing
-        if training and running_mean is not None and running_var is not None:
-            _update_running(running_mean, mean.reshape(-1), momentum)
-            _update_running(running_var, var.reshape(-1) * dtype.type(m / (m - 1)), momentum)  # unbiased
         gamma = weight if weight is not None else Tensor(xp.ones(c, dtype=dtype))
         beta = bias if bias is not None else Tensor(xp.zeros(c, dtype=dtype))
-        return BatchNorm.apply(input, gamma, beta, mean=mean, var=var, eps=eps)
+        y = BatchNorm.apply(input, gamma, beta, mean=mean, var=var, eps=eps)
+        if training and running_mean is not None and running_var is not None:  # only once y exists
+            _update_running(running_mean, mean.reshape(-1), momentum)
+            _update_running(running_var, var.reshape(-1) * dtype.type(m / (m - 1)), momentum)  # unbiased
+        return y
     # eval: fixed statistics, composed of primitive ops (y is affine in x)
     rm = _as_array(running_mean).astype(dtype, copy=False).reshape(shape)
     rv = _as_array(running_var).astype(dtype, copy=False).reshape(shape)
@@ -185,6 +187,7 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     """Layer norm like ``torch.nn.functional.layer_norm``: normalize over the last
     len(normalized_shape) axes of each sample, y = xhat * weight + bias (weight, bias of
     shape normalized_shape)."""
+    require_tensor(input, "input", "layer_norm")
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
         raise ValueError(f"layer_norm: normalized_shape {shape} does not match the last axes of input "
@@ -211,7 +214,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     """Group norm like ``torch.nn.functional.group_norm``: input (N, C, *), channels split
     into ``num_groups`` groups of C / num_groups; each (sample, group) is normalized over its
     channels and positions; then a per-channel affine map."""
-    if input.ndim < 2:
+    if require_tensor(input, "input", "group_norm").ndim < 2:
         raise ValueError(f"group_norm: input must be (N, C, ...), got shape {input.shape}")
     n, c = input.shape[:2]
     if num_groups < 1 or c % num_groups:
@@ -230,7 +233,7 @@ def instance_norm(input: Tensor, running_mean: Any = None, running_var: Any = No
     if running_mean is not None or running_var is not None or not use_input_stats:
         raise NotImplementedError("instance_norm: running statistics are not supported (use_input_stats=True, "
                                   "running_mean=None, running_var=None)")
-    if input.ndim < 3:
+    if require_tensor(input, "input", "instance_norm").ndim < 3:
         raise ValueError(f"instance_norm: input must be (N, C, L) or (N, C, H, W), got shape {input.shape}")
     if input.shape[2:] and all(s == 1 for s in input.shape[2:]):
         raise ValueError(f"instance_norm: expected more than 1 spatial element per channel, got input of "

@@ -119,9 +119,12 @@ class _Extreme(Function):
     reduce_name = ""
 
     def forward(self, x: Any, axis: Any, keepdims: bool) -> Any:
-        if x.size == 0:
-            raise ValueError(f"{self.reduce_name}() of an empty tensor (shape {x.shape})")
         self.axes, self.keepdims = normalize_axes(axis, x.ndim), keepdims
+        empty = [a for a in self.axes if x.shape[a] == 0]
+        if empty or (x.size == 0 and axis is None):  # no maximum of nothing; other empty shapes follow torch
+            where = "every dim" if axis is None else f"dim {empty[0]}"
+            raise ValueError(f"{self.reduce_name}() over {where} of an empty tensor (shape {x.shape}): "
+                             "the reduced dims must have non-zero size")
         y = getattr(x, self.reduce_name)(axis=self.axes, keepdims=True)
         self.save(x, y)
         return y if keepdims else y.reshape(tuple(n for i, n in enumerate(x.shape) if i not in self.axes))
@@ -155,9 +158,12 @@ class LogSumExp(Function):
     def forward(self, x: Any, axis: Any, keepdims: bool) -> Any:
         xp = backend.array_module(x)
         self.axes, self.keepdims = normalize_axes(axis, x.ndim), keepdims
-        m = x.max(axis=self.axes, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)  # all -inf rows: keep log(0) = -inf, no nan
-        with xp.errstate(divide="ignore"):  # log(0) = -inf for all -inf rows
+        if x.size == 0:  # log of an empty sum is -inf, as in torch (and there is no max to shift by)
+            m = x.sum(axis=self.axes, keepdims=True)
+        else:
+            m = x.max(axis=self.axes, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)  # all -inf rows: keep log(0) = -inf, no nan
+        with backend.np.errstate(divide="ignore"):  # log(0) = -inf for all -inf rows (no-op for CuPy)
             y = m + xp.log(xp.exp(x - m).sum(axis=self.axes, keepdims=True))
         self.save(x, y)
         return y if keepdims else y.reshape(tuple(n for i, n in enumerate(x.shape) if i not in self.axes))
@@ -177,8 +183,11 @@ class Softmax(Function):
     def forward(self, x: Any, axis: int) -> Any:
         xp = backend.array_module(x)
         self.axis = axis
-        e = xp.exp(x - x.max(axis=axis, keepdims=True))
-        y = e / e.sum(axis=axis, keepdims=True)
+        if x.size == 0:  # nothing to normalize: an empty result of the same shape, as torch
+            y = x.copy()
+        else:
+            e = xp.exp(x - x.max(axis=axis, keepdims=True))
+            y = e / e.sum(axis=axis, keepdims=True)
         self.save(y)
         return y
 
@@ -195,8 +204,11 @@ class LogSoftmax(Function):
     def forward(self, x: Any, axis: int) -> Any:
         xp = backend.array_module(x)
         self.axis = axis
-        shifted = x - x.max(axis=axis, keepdims=True)
-        y = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        if x.size == 0:  # an empty result of the same shape, as torch
+            y = x.copy()
+        else:
+            shifted = x - x.max(axis=axis, keepdims=True)
+            y = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         self.save(y)
         return y
 

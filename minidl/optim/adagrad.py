@@ -25,6 +25,8 @@ class Adagrad(Optimizer):
     ``lr / sqrt(t)``.
     """
 
+    _state_names = frozenset({"step", "sum"})
+
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
                  initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,

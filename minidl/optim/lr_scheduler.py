@@ -17,7 +17,7 @@ import numbers
 from bisect import bisect_right
 from typing import Any, Sequence
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_nonneg
 
 
 def _per_group(name: str, optimizer: Optimizer, value: Any) -> list:
@@ -105,6 +105,8 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what ``state_dict`` returned; checked first, so a refused one changes nothing."""
+        _check_scheduler_state(self, state_dict)
         self.__dict__.update(state_dict)
 
 
@@ -114,6 +116,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
         _check_positive("step_size", step_size)
+        _check_nonneg("gamma", gamma)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -132,6 +135,7 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
+        _check_nonneg("gamma", gamma)
         self.milestones, self.gamma = sorted(milestones), gamma  # a plain list: checkpoints keep it as is
         super().__init__(optimizer, last_epoch)
 
@@ -150,6 +154,7 @@ class ExponentialLR(LRScheduler):
     """``lr = base_lr * gamma ** epoch``: the current lr times gamma every epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        _check_nonneg("gamma", gamma)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -174,6 +179,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
         _check_positive("T_max", T_max)
+        _check_nonneg("eta_min", eta_min)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
@@ -234,8 +240,14 @@ class _Composite(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict) -> None:
+        _check_scheduler_state(self, state_dict)
         state = dict(state_dict)
         inner = state.pop("_schedulers")
+        if not isinstance(inner, (list, tuple)) or len(inner) != len(self._schedulers):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: expected the states of "
+                             f"{len(self._schedulers)} schedulers, got {inner!r:.80}")
+        for s, sd in zip(self._schedulers, inner):  # check them all before changing any
+            _check_scheduler_state(s, sd)
         self.__dict__.update(state)
         for s, sd in zip(self._schedulers, inner):
             s.load_state_dict(sd)
@@ -309,6 +321,28 @@ def _check_composite(composite: LRScheduler, optimizer: Optimizer, schedulers: S
             raise ValueError(f"{name}: schedulers[{i}] ({type(s).__name__}) belongs to another optimizer")
 
 
+_NONNEG_STATE = ("gamma", "eta_min", "factor", "threshold", "eps", "cooldown", "patience")
+
+
+def _check_scheduler_state(scheduler: Any, state_dict: Any) -> None:
+    """A scheduler's saved state: a dict of its own attributes, hyperparameters valid (NaN refused)."""
+    name = type(scheduler).__name__
+    if not isinstance(state_dict, dict):
+        raise TypeError(f"{name}.load_state_dict: expected a dict (from scheduler.state_dict()), "
+                        f"got {type(state_dict).__name__}")
+    own = set(scheduler.state_dict())
+    unknown = sorted(str(k) for k in state_dict if k not in own)
+    if unknown:
+        raise ValueError(f"{name}.load_state_dict: the state has {unknown}, which {name} does not have "
+                         "(was it saved by another kind of scheduler?)")
+    try:
+        for key in _NONNEG_STATE:
+            if key in state_dict:
+                _check_nonneg(key, state_dict[key])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}.load_state_dict: {exc}") from None
+
+
 def _undo_initial_step(scheduler: LRScheduler) -> None:
     if isinstance(scheduler, _Composite):
         for s in scheduler._schedulers:
@@ -330,14 +364,19 @@ class ReduceLROnPlateau:
                  min_lr: float | list = 0.0, eps: float = 1e-8) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        if factor >= 1.0:
+        _check_nonneg("factor", factor)
+        if not factor < 1.0:
             raise ValueError(f"factor should be < 1.0, got {factor}")
+        for name, value in (("threshold", threshold), ("eps", eps), ("cooldown", cooldown), ("patience", patience)):
+            _check_nonneg(name, value)
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
         self.optimizer = optimizer
         self.min_lrs = _per_group("min_lr", optimizer, min_lr)
+        for value in self.min_lrs:
+            _check_nonneg("min_lr", value)
         self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode, self.cooldown, self.eps = threshold, threshold_mode, cooldown, eps
         self.best = math.inf if mode == "min" else -math.inf
@@ -378,6 +417,7 @@ class ReduceLROnPlateau:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        _check_scheduler_state(self, state_dict)
         self.__dict__.update(state_dict)
 
 
@@ -414,6 +454,12 @@ class OneCycleLR(LRScheduler):
             total_steps = epochs * steps_per_epoch
         else:
             raise ValueError("OneCycleLR needs total_steps, or epochs and steps_per_epoch")
+        for name, value in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        for name, value in (("max_lr", max_lr), ("base_momentum", base_momentum), ("max_momentum", max_momentum)):
+            for v in _per_group(name, optimizer, value):
+                _check_nonneg(name, v)
         if not 0 <= pct_start <= 1:
             raise ValueError(f"pct_start must be in [0, 1], got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):

@@ -16,11 +16,12 @@ never by ``id()``, so a run can be resumed in a fresh process.
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any, Iterable
 
 from .. import backend
 from ..tensor import Tensor
-
 
 
 class _RequiredParameter:
@@ -32,9 +33,10 @@ required = _RequiredParameter()
 
 
 def _check_nonneg(name: str, value: Any) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    """``value`` is a real number >= 0; written ``not 0 <= value`` (PyTorch's form) so NaN fails too."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if value < 0:
+    if not 0.0 <= float(value):
         raise ValueError(f"invalid {name}: {value} (expected {name} >= 0)")
 
 
@@ -46,7 +48,9 @@ def _check_betas(betas: Any) -> None:
     if not pair_ok:
         raise ValueError(f"betas must be a pair (beta1, beta2) such as (0.9, 0.999), got {betas!r}")
     for i, b in enumerate(betas):
-        if not 0.0 <= b < 1.0:
+        if isinstance(b, bool) or not isinstance(b, numbers.Real):
+            raise TypeError(f"beta parameter at index {i} must be a number, got {type(b).__name__}")
+        if not 0.0 <= float(b) < 1.0:
             raise ValueError(f"invalid beta parameter at index {i}: {b} (expected 0 <= beta < 1)")
 
 
@@ -57,6 +61,8 @@ class Optimizer:
     loops over groups and parameters, skips ``p.grad is None``, and bumps the parameter's
     version counter (the update is an in-place change).
     """
+
+    _state_names: frozenset = frozenset()  # what a subclass keeps in self.state[p] (checked on load)
 
     def __init__(self, params: Iterable[Any], defaults: dict) -> None:
         self.defaults = dict(defaults)
@@ -171,50 +177,105 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore hyperparameters and state saved by ``state_dict`` (same group sizes required)."""
-        groups = state_dict["param_groups"]
+        """Restore hyperparameters and state saved by ``state_dict`` (same group sizes required).
+
+        Everything is checked before anything changes, so a refused state dict leaves the
+        optimizer as it was: the structure (``state`` and ``param_groups``), that each saved
+        group has this optimizer's hyperparameters (an SGD state does not load into Adam)
+        with valid values (``lr >= 0``, ``0 <= beta < 1``, ... NaN refused), and each
+        parameter's state names, shapes and dtypes.
+        """
+        name = type(self).__name__
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{name}.load_state_dict: expected a dict (from optimizer.state_dict()), "
+                            f"got {type(state_dict).__name__}")
+        missing = [k for k in ("state", "param_groups") if k not in state_dict]
+        if missing:
+            raise ValueError(f"{name}.load_state_dict: the state dict has no {' or '.join(map(repr, missing))} "
+                             f"entry (keys: {sorted(map(str, state_dict))}); expected optimizer.state_dict()")
+        groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(groups, (list, tuple)) or not all(isinstance(g, dict) for g in groups):
+            raise ValueError(f"{name}.load_state_dict: 'param_groups' must be a list of dicts")
+        if not isinstance(saved_state, dict):
+            raise ValueError(f"{name}.load_state_dict: 'state' must be a dict, got {type(saved_state).__name__}")
         if len(groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has {len(groups)} parameter groups, "
                              f"but the optimizer has {len(self.param_groups)}")
-        for i, (mine, saved) in enumerate(zip(self.param_groups, groups)):
-            if len(mine["params"]) != len(saved["params"]):
-                raise ValueError(f"loaded state dict contains a parameter group {i} with {len(saved['params'])} "
-                                 f"parameters, but the optimizer's group {i} has {len(mine['params'])}")
-        id_map = {}
-        for mine, saved in zip(self.param_groups, groups):
-            for p, k in zip(mine["params"], saved["params"]):
-                id_map[int(k)] = p
-        state = {}  # every saved state is checked before anything changes
-        for k, saved_state in state_dict["state"].items():
-            p = id_map[int(k)]
-            state[p] = self._loaded_state(p, int(k), saved_state)
+        id_map: dict = {}
         new_groups = []
-        for mine, saved in zip(self.param_groups, groups):
-            g = {k: (tuple(v) if isinstance(v, list) else v) for k, v in saved.items() if k != "params"}
-            g["params"] = mine["params"]
-            new_groups.append(g)
+        for i, (mine, saved) in enumerate(zip(self.param_groups, groups)):
+            indices = saved.get("params")
+            if not isinstance(indices, (list, tuple)) or not all(_is_int(k) for k in indices):
+                raise ValueError(f"{name}.load_state_dict: param_groups[{i}]['params'] must be a list of "
+                                 f"parameter indices, got {indices!r:.80}")
+            if len(mine["params"]) != len(indices):
+                raise ValueError(f"loaded state dict contains a parameter group {i} with {len(indices)} "
+                                 f"parameters, but the optimizer's group {i} has {len(mine['params'])}")
+            for p, k in zip(mine["params"], indices):
+                if int(k) in id_map:
+                    raise ValueError(f"{name}.load_state_dict: parameter index {int(k)} appears twice")
+                id_map[int(k)] = p
+            new_groups.append(self._loaded_group(i, saved, mine["params"]))
+        state = {}
+        for k, one in saved_state.items():
+            if not _is_int(k) or int(k) not in id_map:
+                raise ValueError(f"{name}.load_state_dict: 'state' has an entry for parameter {k!r}, "
+                                 f"but the param groups number the parameters {sorted(id_map)}")
+            state[id_map[int(k)]] = self._loaded_state(id_map[int(k)], int(k), one)
         self.param_groups = new_groups
         self.state = state
 
-    @staticmethod
-    def _loaded_state(p: Any, index: int, saved: dict) -> dict:
+    def _loaded_group(self, i: int, saved: dict, params: list) -> dict:
+        """Saved group ``i`` with this optimizer's hyperparameters, type-checked and validated."""
+        name = type(self).__name__
+        missing = sorted(k for k in self.defaults if k not in saved)
+        if missing:
+            raise ValueError(f"{name}.load_state_dict: param_groups[{i}] has no {', '.join(map(repr, missing))}: "
+                             f"the state dict was saved by another kind of optimizer (its hyperparameters are "
+                             f"{sorted(k for k in saved if k != 'params')})")
+        g = {k: (tuple(v) if isinstance(v, list) else v) for k, v in saved.items() if k != "params"}
+        for k, default in self.defaults.items():
+            v = g[k]
+            if isinstance(default, bool) and not isinstance(v, bool):
+                raise ValueError(f"{name}.load_state_dict: param_groups[{i}][{k!r}] must be a bool, got {v!r:.80}")
+        g["params"] = params
+        try:
+            self._validate_group(g)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name}.load_state_dict: param_groups[{i}] is invalid: {exc}") from None
+        return g
+
+    def _loaded_state(self, p: Any, index: int, saved: Any) -> dict:
         """One parameter's saved state on ``p``'s device: arrays in ``p``'s float dtype (and
         shape: a per-element buffer of another shape is an error), ``step`` as an int."""
+        where = f"loaded optimizer state for parameter {index}"
+        if not isinstance(saved, dict):
+            raise ValueError(f"{where} must be a dict, got {type(saved).__name__}")
+        unknown = sorted(str(k) for k in saved if k not in self._state_names)
+        if self._state_names and unknown:
+            raise ValueError(f"{where} has {unknown}, which {type(self).__name__} does not keep (it keeps "
+                             f"{sorted(self._state_names)}): was it saved by another kind of optimizer?")
         xp = backend.array_module(p.data)
         new = {}
         for name, v in saved.items():
+            if name == "step":
+                step: Any = v.item() if hasattr(v, "shape") and v.shape == () else v
+                if isinstance(step, bool) or not isinstance(step, numbers.Real) or not 0 <= float(step) < math.inf \
+                        or float(step) != int(float(step)):
+                    raise ValueError(f"{where} has step {v!r:.80}; expected an int >= 0")
+                new[name] = int(float(step))
+                continue
             if not (backend.is_backend_array(v) or hasattr(v, "shape")):
                 new[name] = v
                 continue
             arr = xp.asarray(v if backend.is_backend_array(v) else backend.to_numpy(v))
-            if arr.ndim == 0 and name == "step":
-                new[name] = int(arr)
-                continue
-            if arr.ndim > 0 and tuple(arr.shape) != tuple(p.shape):
-                raise ValueError(f"loaded optimizer state for parameter {index} has {name!r} of shape "
+            if tuple(arr.shape) != tuple(p.shape):
+                raise ValueError(f"{where} has {name!r} of shape "
                                  f"{tuple(arr.shape)}, but that parameter has shape {tuple(p.shape)} "
                                  "(was the state dict saved for another model?)")
-            new[name] = xp.array(arr, dtype=p.dtype if backend.is_float_dtype(arr.dtype) else arr.dtype)
+            if not backend.is_float_dtype(arr.dtype):
+                raise ValueError(f"{where} has {name!r} of dtype {arr.dtype}; expected a floating-point array")
+            new[name] = xp.array(arr, dtype=p.dtype)
         return new
 
     def __repr__(self) -> str:
@@ -226,3 +287,7 @@ class Optimizer:
                     lines.append(f"    {k}: {g[k]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _is_int(k: Any) -> bool:
+    return isinstance(k, numbers.Integral) and not isinstance(k, bool)

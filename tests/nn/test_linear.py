@@ -136,3 +136,20 @@ def test_flatten_matches_torch_semantics(shape, data):
 def test_flatten_default_keeps_batch():
     assert nn.Flatten()(md.randn(2, 3, 4, 5)).shape == (2, 60)
     assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
+
+
+@pytest.mark.parametrize("bad", [[1.0, 2.0, 3.0], None, np.ones(3, np.float32)])
+def test_non_tensor_input_is_the_same_clear_type_error_as_conv2d(bad):
+    """Linear, F.linear and conv2d refuse a list, None or a bare array with one message form."""
+    kind = type(bad).__name__
+    with pytest.raises(TypeError, match=rf"^linear: input must be a Tensor, got {kind} \(make one with md.tensor"):
+        nn.Linear(3, 2)(bad)
+    with pytest.raises(TypeError, match=rf"^linear: input must be a Tensor, got {kind}"):
+        F.linear(bad, md.zeros(2, 3))
+    with pytest.raises(TypeError, match=rf"^conv2d: input must be a Tensor, got {kind} \(make one with md.tensor"):
+        F.conv2d(bad, md.zeros(1, 1, 1, 1))
+
+
+def test_non_tensor_input_error_matches_torch_kind(torch):
+    with pytest.raises(TypeError):
+        torch.nn.Linear(3, 2)([1.0, 2.0, 3.0])

@@ -359,3 +359,77 @@ def test_standardize_fused_equals_composite(data):
     T.assert_close(fused, composite.numpy(), rtol=1e-10, atol=1e-10, what="forward")
     T.assert_close(a.grad, b.grad, rtol=1e-8, atol=1e-10, what="gradient")
     assert md.gradcheck(lambda t: _normalize(t, axes, EPS), [md.tensor(x, requires_grad=True)])
+
+
+# ----------------------------------------------------------------------------- refused inputs change nothing
+
+
+def _buffers(bn):
+    return {name: np.array(b.data) for name, b in bn.named_buffers()}
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+@pytest.mark.parametrize("bad", [
+    lambda: md.randn(1, 3),            # one value per channel in training
+    lambda: md.randn(4, 2),            # wrong channel count
+    lambda: md.randn(4, 3, 2, 2),      # wrong rank
+    lambda: [[1.0, 2.0, 3.0]] * 4,     # not a tensor
+])
+def test_failed_batchnorm_forward_changes_no_buffer(momentum, bad):
+    import minidl.nn as nn
+
+    bn = nn.BatchNorm1d(3, momentum=momentum)
+    bn(md.randn(8, 3))
+    before = _buffers(bn)
+    with pytest.raises((ValueError, TypeError)):
+        bn(bad())
+    after = _buffers(bn)
+    assert after.keys() == before.keys()
+    for name in before:
+        np.testing.assert_array_equal(after[name], before[name], err_msg=name)
+
+
+def test_cumulative_average_ignores_failed_calls(torch):
+    """momentum=None: refused batches neither count nor move running_mean, so the statistics
+    equal those of torch fed only the good batches. (torch itself counts a refused 1-sample
+    batch in num_batches_tracked before raising; minidl deliberately does not.)"""
+    import minidl.nn as nn
+
+    rng = np.random.default_rng(3)
+    batches = [rng.standard_normal((6, 3)).astype(np.float32) for _ in range(3)]
+    ours, theirs = nn.BatchNorm1d(3, momentum=None), torch.nn.BatchNorm1d(3, momentum=None)
+    for x in batches:
+        ours(md.tensor(x))
+        theirs(torch.tensor(x))
+        for _ in range(2):
+            with pytest.raises(ValueError):
+                ours(md.randn(1, 3))
+    assert int(ours.num_batches_tracked.item()) == int(theirs.num_batches_tracked) == 3
+    np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], None])
+@pytest.mark.parametrize("make,name", [
+    (lambda nn: nn.BatchNorm1d(3), "BatchNorm1d"),
+    (lambda nn: nn.BatchNorm2d(3), "BatchNorm2d"),
+    (lambda nn: nn.LayerNorm(3), "LayerNorm"),
+    (lambda nn: nn.GroupNorm(1, 3), "GroupNorm"),
+    (lambda nn: nn.InstanceNorm2d(3), "InstanceNorm2d"),
+])
+def test_non_tensor_input_to_norm_layers_is_a_clear_type_error(make, name, bad):
+    import minidl.nn as nn
+
+    with pytest.raises(TypeError, match=rf"^{name}: input must be a Tensor, got {type(bad).__name__} "
+                                        r"\(make one with md.tensor\(data\)\)$"):
+        make(nn)(bad)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: batch_norm(x, None, None, training=True),
+    lambda x: layer_norm(x, 3),
+    lambda x: group_norm(x, 1),
+])
+def test_non_tensor_input_to_norm_functions_is_a_clear_type_error(fn):
+    with pytest.raises(TypeError, match="input must be a Tensor, got list"):
+        fn([[1.0, 2.0, 3.0]])

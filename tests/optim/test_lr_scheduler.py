@@ -99,7 +99,8 @@ def test_scheduler_state_dict_round_trip():
     sch2 = S.CosineAnnealingLR(opt2, T_max=10)
     sch2.load_state_dict(sd)
     opt2.load_state_dict(opt.state_dict())
-    sch.step(); sch2.step()
+    sch.step()
+    sch2.step()
     assert sch.get_last_lr() == sch2.get_last_lr()
     assert [g["lr"] for g in opt2.param_groups] == sch.get_last_lr()
 
@@ -282,3 +283,63 @@ def test_sequential_with_multistep_resumes_from_a_saved_checkpoint(tmp_path):
         seq2.step()
         assert seq2.get_last_lr() == seq.get_last_lr()
     assert seq.get_last_lr()[0] == pytest.approx(0.1 * 0.1 ** 3)  # milestone 4 is listed twice
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda o: S.StepLR(o, 2, gamma=NAN), "invalid gamma: nan"),
+    (lambda o: S.MultiStepLR(o, [2], gamma=NAN), "invalid gamma: nan"),
+    (lambda o: S.ExponentialLR(o, gamma=NAN), "invalid gamma: nan"),
+    (lambda o: S.ExponentialLR(o, gamma=-0.5), "invalid gamma: -0.5"),
+    (lambda o: S.CosineAnnealingLR(o, 10, eta_min=NAN), "invalid eta_min: nan"),
+    (lambda o: S.LinearLR(o, start_factor=NAN), "start_factor must be in"),
+    (lambda o: S.ReduceLROnPlateau(o, factor=NAN), "invalid factor: nan"),
+    (lambda o: S.ReduceLROnPlateau(o, min_lr=NAN), "invalid min_lr: nan"),
+    (lambda o: S.ReduceLROnPlateau(o, threshold=NAN), "invalid threshold: nan"),
+    (lambda o: S.ReduceLROnPlateau(o, eps=NAN), "invalid eps: nan"),
+    (lambda o: S.OneCycleLR(o, max_lr=NAN, total_steps=10), "invalid max_lr: nan"),
+    (lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=10, div_factor=NAN), "div_factor must be a positive"),
+    (lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=10, pct_start=NAN), "pct_start must be in"),
+    (lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=10, base_momentum=NAN), "invalid base_momentum"),
+])
+def test_nan_and_negative_schedule_parameters_are_refused_and_change_nothing(make, match):
+    opt = optim.SGD([md.tensor([1.0], requires_grad=True)], lr=0.1, momentum=0.9)
+    before = [dict(g, params=None) for g in opt.param_groups]
+    with pytest.raises(ValueError, match=match):
+        make(opt)
+    assert [dict(g, params=None) for g in opt.param_groups] == before
+
+
+@pytest.mark.parametrize("make", [
+    lambda o: S.StepLR(o, 2, gamma=0.5),
+    lambda o: S.ReduceLROnPlateau(o, factor=0.5),
+    lambda o: S.SequentialLR(o, [S.ExponentialLR(o, 0.5), S.StepLR(o, 2, 0.1)], milestones=[3]),
+])
+@pytest.mark.parametrize("edit,match", [
+    (lambda sd: sd.update(gamma=NAN) if "gamma" in sd else sd.update(factor=NAN), "invalid (gamma|factor): nan"),
+    (lambda sd: sd.update(T_max=3), r"has \['T_max'\], which .* does not have"),
+])
+def test_scheduler_load_state_dict_is_checked_and_changes_nothing(make, edit, match):
+    opt = optim.SGD([md.tensor([1.0], requires_grad=True)], lr=0.1)
+    sched = make(opt)
+    sd = sched.state_dict()
+    if "_schedulers" in sd:  # a composite: break its second inner scheduler's state
+        sd["_schedulers"] = [dict(x) for x in sd["_schedulers"]]
+        edit(sd["_schedulers"][1])
+    else:
+        edit(sd)
+    before = dict(sched.state_dict())
+    with pytest.raises(ValueError, match=match):
+        sched.load_state_dict(sd)
+    after = sched.state_dict()
+    assert after.keys() == before.keys()
+    for k in before:  # (inner schedulers included: none was half-loaded)
+        assert after[k] == before[k], k
+
+
+def test_scheduler_load_state_dict_refuses_a_non_dict():
+    opt = optim.SGD([md.tensor([1.0], requires_grad=True)], lr=0.1)
+    with pytest.raises(TypeError, match="expected a dict"):
+        S.StepLR(opt, 2).load_state_dict([("gamma", 0.5)])

@@ -28,7 +28,9 @@ def run_minidl(cls, kwargs, x0, grads):
 
 # ----------------------------------------------------------- NumPy transcriptions
 def ref_sgd(x, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
-    x = x.copy(); v = None; out = []
+    x = x.copy()
+    v = None
+    out = []
     for g in grads:
         g = g + weight_decay * x
         if momentum:
@@ -40,7 +42,9 @@ def ref_sgd(x, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nestero
 
 
 def ref_adagrad(x, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
-    x = x.copy(); G = np.full_like(x, initial_accumulator_value); out = []
+    x = x.copy()
+    G = np.full_like(x, initial_accumulator_value)
+    out = []
     for t, g in enumerate(grads, 1):
         g = g + weight_decay * x
         G = G + g * g
@@ -50,7 +54,11 @@ def ref_adagrad(x, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accum
 
 
 def ref_rmsprop(x, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
-    x = x.copy(); s = np.zeros_like(x); m = np.zeros_like(x); b = np.zeros_like(x); out = []
+    x = x.copy()
+    s = np.zeros_like(x)
+    m = np.zeros_like(x)
+    b = np.zeros_like(x)
+    out = []
     for g in grads:
         g = g + weight_decay * x
         s = alpha * s + (1 - alpha) * g * g
@@ -70,7 +78,11 @@ def ref_rmsprop(x, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momen
 
 def ref_adam(x, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, decoupled=False):
     b1, b2 = betas
-    x = x.copy(); m = np.zeros_like(x); v = np.zeros_like(x); vmax = np.zeros_like(x); out = []
+    x = x.copy()
+    m = np.zeros_like(x)
+    v = np.zeros_like(x)
+    vmax = np.zeros_like(x)
+    out = []
     for t, g in enumerate(grads, 1):
         if decoupled:
             x = x * (1 - lr * weight_decay)
@@ -100,7 +112,8 @@ CASES = [
     ("SGD", optim.SGD, ref_sgd, dict(lr=0.05, momentum=0.8, dampening=0.3, weight_decay=0.1)),
     ("SGD", optim.SGD, ref_sgd, dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
     ("Adagrad", optim.Adagrad, ref_adagrad, dict()),
-    ("Adagrad", optim.Adagrad, ref_adagrad, dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.5)),
+    ("Adagrad", optim.Adagrad, ref_adagrad,
+     dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.5)),
     ("RMSprop", optim.RMSprop, ref_rmsprop, dict()),
     ("RMSprop", optim.RMSprop, ref_rmsprop, dict(lr=0.01, momentum=0.9, weight_decay=0.1)),
     ("RMSprop", optim.RMSprop, ref_rmsprop, dict(lr=0.01, alpha=0.9, centered=True, momentum=0.5)),
@@ -143,8 +156,8 @@ def test_float32_stays_float32(name, cls, ref, kw):
     x0 = np.ones((2, 3), np.float32)
     _, p, opt = run_minidl(cls, kw, x0, grad_sequence((2, 3), n=3, dtype=np.float32))
     assert p.data.dtype == np.float32
-    for st in opt.state.values():
-        for v in st.values():
+    for state in opt.state.values():
+        for v in state.values():
             if isinstance(v, np.ndarray):
                 assert v.dtype == np.float32
 
@@ -209,9 +222,11 @@ def test_param_groups_have_own_hyperparameters_and_defaults():
     opt = optim.SGD([{"params": [a], "lr": 0.01}, {"params": [b]}], lr=0.1, momentum=0.9)
     assert opt.param_groups[0]["lr"] == 0.01 and opt.param_groups[1]["lr"] == 0.1
     assert opt.param_groups[0]["momentum"] == 0.9
-    a.grad = np.array([1.0]); b.grad = np.array([1.0])
+    a.grad = np.array([1.0])
+    b.grad = np.array([1.0])
     opt.step()
-    np.testing.assert_allclose(a.data, [0.99]); np.testing.assert_allclose(b.data, [0.9])
+    np.testing.assert_allclose(a.data, [0.99])
+    np.testing.assert_allclose(b.data, [0.9])
     c = md.tensor([1.0], requires_grad=True)
     opt.add_param_group({"params": [c], "lr": 1.0})
     assert len(opt.param_groups) == 3 and opt.param_groups[2]["momentum"] == 0.9
@@ -227,7 +242,9 @@ def test_loss_goes_down_on_a_model():
     losses = []
     for _ in range(80):
         loss = ((model(x) - y) ** 2).mean()
-        opt.zero_grad(); loss.backward(); opt.step()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.75 * losses[0]
 
@@ -323,3 +340,184 @@ def test_multiple_groups_state_dict_positions():
     sd = opt.state_dict()
     assert sd["param_groups"][0]["params"] == [0, 1] and sd["param_groups"][1]["params"] == [2]
     assert set(sd["state"]) == {0, 2} and sd["state"][2]["step"] == 1
+
+
+# ------------------------------------------------- load_state_dict checks everything first
+NAN = float("nan")
+
+
+def _snapshot(opt):
+    """The optimizer's whole state as plain values, to compare before/after a refused load."""
+    groups = [{k: (v if k != "params" else [id(p) for p in v]) for k, v in g.items()} for g in opt.param_groups]
+    state = {id(p): {k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in st.items()}
+             for p, st in opt.state.items()}
+    return groups, state
+
+
+def _assert_unchanged(opt, before):
+    groups, state = _snapshot(opt)
+    assert groups == before[0]
+    assert state.keys() == before[1].keys()
+    for k in state:
+        assert state[k].keys() == before[1][k].keys()
+        for name, v in state[k].items():
+            np.testing.assert_array_equal(v, before[1][k][name])
+
+
+def _trained(cls, **kw):
+    p = md.tensor(np.ones(3), requires_grad=True)
+    opt = cls([p], **kw)
+    p.grad = np.ones(3)
+    opt.step()
+    return p, opt
+
+
+def _edited(sd, group=None, state=None):
+    """A copy of an optimizer state dict with some group hyperparameters / state entries replaced."""
+    new = {"state": {k: dict(v) for k, v in sd["state"].items()},
+           "param_groups": [dict(g) for g in sd["param_groups"]]}
+    new["param_groups"][0].update(group or {})
+    if state is not None:
+        new["state"][0].update(state)
+    return new
+
+
+@pytest.mark.parametrize("cls,kw,group,match", [
+    (optim.SGD, dict(lr=0.1), {"lr": -1.0}, "invalid learning rate: -1.0"),
+    (optim.SGD, dict(lr=0.1), {"lr": NAN}, "invalid learning rate: nan"),
+    (optim.SGD, dict(lr=0.1, momentum=0.9), {"momentum": -0.5}, "invalid momentum"),
+    (optim.SGD, dict(lr=0.1), {"weight_decay": NAN}, "invalid weight_decay"),
+    (optim.SGD, dict(lr=0.1), {"nesterov": "yes"}, r"\['nesterov'\] must be a bool"),
+    (optim.Adam, dict(), {"betas": [2.0, 0.999]}, "invalid beta parameter at index 0: 2.0"),
+    (optim.Adam, dict(), {"betas": [0.9, NAN]}, "invalid beta parameter at index 1: nan"),
+    (optim.Adam, dict(), {"betas": [0.9]}, "betas must be a pair"),
+    (optim.Adam, dict(), {"eps": -1e-8}, "invalid epsilon"),
+    (optim.Adam, dict(), {"lr": "0.1"}, "learning rate must be a number"),
+    (optim.RMSprop, dict(), {"alpha": NAN}, "invalid alpha"),
+    (optim.Adagrad, dict(), {"lr_decay": -0.1}, "invalid lr_decay"),
+])
+def test_load_state_dict_refuses_bad_hyperparameters_and_changes_nothing(cls, kw, group, match):
+    _, opt = _trained(cls, **kw)
+    sd = _edited(opt.state_dict(), group=group)
+    _, fresh = _trained(cls, **kw)
+    before = _snapshot(fresh)
+    with pytest.raises(ValueError, match=match):
+        fresh.load_state_dict(sd)
+    _assert_unchanged(fresh, before)
+
+
+def test_saved_negative_lr_is_refused_instead_of_climbing_the_loss():
+    _, opt = _trained(optim.SGD, lr=0.1)
+    sd = opt.state_dict()
+    sd["param_groups"][0]["lr"] = -1.0
+    p, other = _trained(optim.SGD, lr=0.1)
+    with pytest.raises(ValueError, match=r"param_groups\[0\] is invalid: invalid learning rate"):
+        other.load_state_dict(sd)
+    assert other.param_groups[0]["lr"] == 0.1
+
+
+@pytest.mark.parametrize("sd,exc,match", [
+    ({"param_groups": []}, ValueError, "no 'state' entry"),
+    ({"state": {}}, ValueError, "no 'param_groups' entry"),
+    ({}, ValueError, "no 'state' or 'param_groups'"),
+    ([1, 2], TypeError, "expected a dict"),
+    ({"state": [], "param_groups": [{"params": [0]}]}, ValueError, "'state' must be a dict"),
+    ({"state": {}, "param_groups": {"params": [0]}}, ValueError, "'param_groups' must be a list of dicts"),
+    ({"state": {}, "param_groups": [{"lr": 0.1}]}, ValueError, r"\['params'\] must be a list of parameter indices"),
+])
+def test_load_state_dict_structure_errors_are_clear(sd, exc, match):
+    _, opt = _trained(optim.SGD, lr=0.1, momentum=0.9)
+    before = _snapshot(opt)
+    with pytest.raises(exc, match=match):
+        opt.load_state_dict(sd)
+    _assert_unchanged(opt, before)
+
+
+@pytest.mark.parametrize("src,src_kw,dst,dst_kw,match", [
+    (optim.SGD, dict(lr=0.1, momentum=0.9), optim.Adam, dict(), "has no 'amsgrad', 'betas', 'eps'"),
+    (optim.Adam, dict(), optim.SGD, dict(lr=0.1), "has no 'dampening', 'momentum', 'nesterov'"),
+    (optim.Adam, dict(), optim.RMSprop, dict(), "has no 'alpha'"),
+    (optim.RMSprop, dict(), optim.Adagrad, dict(), "has no 'initial_accumulator_value', 'lr_decay'"),
+])
+def test_state_of_another_optimizer_is_refused_before_step(src, src_kw, dst, dst_kw, match):
+    _, opt = _trained(src, **src_kw)
+    p, other = _trained(dst, **dst_kw)
+    before = _snapshot(other)
+    with pytest.raises(ValueError, match="saved by another kind of optimizer") as info:
+        other.load_state_dict(opt.state_dict())
+    assert info.match(match)
+    _assert_unchanged(other, before)
+    p.grad = np.ones(3)
+    other.step()  # still usable
+
+
+def test_adam_state_loads_into_adamw_like_torch():
+    _, opt = _trained(optim.Adam)
+    p, other = _trained(optim.AdamW)
+    other.load_state_dict(opt.state_dict())
+    assert other.state[p]["step"] == 1
+
+
+@pytest.mark.parametrize("state,match", [
+    ({"momentum_buffer": np.ones(3, np.int64)}, "'momentum_buffer' of dtype int64; expected a floating-point"),
+    ({"momentum_buffer": np.ones((3, 1))}, r"'momentum_buffer' of shape \(3, 1\)"),
+    ({"momentum_buffer": np.float64(1.0)}, r"'momentum_buffer' of shape \(\)"),
+    ({"exp_avg": np.ones(3)}, r"has \['exp_avg'\], which SGD does not keep"),
+])
+def test_load_state_dict_refuses_bad_parameter_state(state, match):
+    _, opt = _trained(optim.SGD, lr=0.1, momentum=0.9)
+    sd = _edited(opt.state_dict(), state=state)
+    _, other = _trained(optim.SGD, lr=0.1, momentum=0.9)
+    before = _snapshot(other)
+    with pytest.raises(ValueError, match=match):
+        other.load_state_dict(sd)
+    _assert_unchanged(other, before)
+
+
+@pytest.mark.parametrize("step,match", [(-1, "step -1"), (1.5, "step 1.5"), ("3", "step '3'"), (True, "step True"),
+                                        (float("inf"), "step inf"), (NAN, "step nan")])
+def test_load_state_dict_refuses_bad_step(step, match):
+    _, opt = _trained(optim.Adam)
+    sd = _edited(opt.state_dict(), state={"step": step})
+    _, other = _trained(optim.Adam)
+    before = _snapshot(other)
+    with pytest.raises(ValueError, match=match):
+        other.load_state_dict(sd)
+    _assert_unchanged(other, before)
+
+
+def test_load_state_dict_refuses_state_for_an_unknown_parameter():
+    _, opt = _trained(optim.SGD, lr=0.1, momentum=0.9)
+    sd = opt.state_dict()
+    sd["state"][5] = sd["state"].pop(0)
+    _, other = _trained(optim.SGD, lr=0.1, momentum=0.9)
+    before = _snapshot(other)
+    with pytest.raises(ValueError, match=r"entry for parameter 5, but the param groups number the parameters \[0\]"):
+        other.load_state_dict(sd)
+    _assert_unchanged(other, before)
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: optim.SGD([_p()], lr=NAN), "invalid learning rate: nan"),
+    (lambda: optim.SGD([_p()], lr=0.1, momentum=NAN), "invalid momentum value: nan"),
+    (lambda: optim.SGD([_p()], lr=0.1, weight_decay=NAN), "invalid weight_decay value: nan"),
+    (lambda: optim.Adam([_p()], eps=NAN), "invalid epsilon value: nan"),
+    (lambda: optim.Adam([_p()], lr=NAN), "invalid learning rate: nan"),
+    (lambda: optim.Adam([_p()], betas=(NAN, 0.9)), "invalid beta parameter at index 0: nan"),
+    (lambda: optim.RMSprop([_p()], alpha=NAN), "invalid alpha value: nan"),
+    (lambda: optim.Adagrad([_p()], initial_accumulator_value=NAN), "invalid initial_accumulator_value"),
+    (lambda: optim.SGD([{"params": [_p()], "lr": NAN}], lr=0.1), "invalid learning rate: nan"),
+])
+def test_nan_hyperparameters_are_refused(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_nan_hyperparameters_match_torch_where_torch_checks(torch):
+    """torch refuses NaN betas and eps (its ``not 0.0 <= value`` checks); minidl too."""
+    tp = [torch.zeros(1, requires_grad=True)]
+    for kw in (dict(betas=(NAN, 0.9)), dict(eps=NAN), dict(weight_decay=NAN)):
+        with pytest.raises(ValueError):
+            torch.optim.Adam(tp, **kw)
+        with pytest.raises(ValueError):
+            optim.Adam([_p()], **kw)
