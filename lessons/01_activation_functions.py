@@ -1,46 +1,52 @@
-"""Lesson 01: activation functions, their derivatives, and what goes wrong with them.
-
-Decks 003 and 004 list the activations of a neural network layer h = f(z), z = W x + b:
-
-    sigmoid     s(z) = 1 / (1 + e^-z)                 s'(z) = s(z) (1 - s(z))  <= 1/4
-    tanh        tanh(z) = 2 s(2z) - 1                 tanh'(z) = 1 - tanh(z)^2  <= 1
-    ReLU        max(0, z)                             1 for z > 0, 0 for z < 0
-    leaky ReLU  max(a z, z), a = 0.01                 1 for z > 0, a for z < 0
-    ELU         z (z > 0), alpha (e^z - 1) (z <= 0)   1 for z > 0, alpha e^z for z <= 0
-    maxout      max(w1^T x + b1, w2^T x + b2)         the gradient goes to the larger piece
-    identity    z                                     1
-    step        1 (z >= 0), 0 (z < 0)                 0 almost everywhere
-
-The activations are minidl's ``nn`` modules (nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU, nn.Maxout,
-nn.ELU, nn.Identity, nn.Step). Every derivative plotted here is computed by minidl's own backward
-pass (``y.sum().backward()`` on a grid x gives x.grad = f'(x) for an elementwise f), not by the
-formulas above; the lesson then checks it against the formulas and against central differences. Then: sigmoid's three problems (saturation, outputs that are
-not zero-centred, the cost of exp), dying ReLU units (and leaky ReLU / maxout, which do not die),
-maxout containing ReLU and leaky ReLU, and the step function giving gradient descent no signal.
-
-Run: ``python -m lessons run 01`` (``--quick`` for smaller grids and shorter training).
-"""
+# %% [markdown]
+# # Lesson 01: Activation functions and their derivatives
+#
+# The DI504 deck ("Foundations of Deep Learning: Deep Training") and the "Deep Learning Training Tips"
+# deck list the activations of a layer h = f(z), z = W x + b:
+#
+# | activation | f(z) | f'(z) |
+# |---|---|---|
+# | sigmoid | 1 / (1 + e^-z) | s(z) (1 - s(z)) <= 1/4 |
+# | tanh | 2 s(2z) - 1 | 1 - tanh(z)^2 <= 1 |
+# | ReLU | max(0, z) | 1 for z > 0, 0 for z < 0 |
+# | leaky ReLU | max(a z, z), a = 0.01 | 1 for z > 0, a for z < 0 |
+# | ELU | z (z > 0), alpha (e^z - 1) (z <= 0) | 1 for z > 0, alpha e^z for z <= 0 |
+# | maxout | max(w1^T x + b1, w2^T x + b2) | the gradient goes to the larger piece |
+# | identity | z | 1 |
+# | step | 1 (z >= 0), 0 (z < 0) | 0 almost everywhere |
+#
+# The activations are minidl's `nn` modules (`nn.Sigmoid`, `nn.Tanh`, `nn.ReLU`, `nn.LeakyReLU`,
+# `nn.Maxout`, `nn.ELU`, `nn.Identity`, `nn.Step`). Every derivative here comes from minidl's own
+# backward pass (`y.sum().backward()` on a grid x gives `x.grad` = f'(x) for an elementwise f), not from
+# the formulas; the lesson checks it against the formulas and against central differences. Then:
+# sigmoid's problems (saturation, outputs that are not zero-centred, its cost), dying ReLU units (and
+# leaky ReLU and maxout, which do not die), maxout containing ReLU and leaky ReLU, and the step
+# function, which gives gradient descent no signal.
+#
+# Run: `python -m lessons run 01`, or `python lessons/01_activation_functions.py --quick`.
 
 # %%
-from __future__ import annotations
+import sys
+from pathlib import Path
+
+# Make `lessons` and `minidl` importable wherever this runs: as a script, under the runner, or as a
+# notebook (which has no __file__ and runs in this folder or the repository root).
+_start = Path(globals().get("__file__", "")).resolve()
+sys.path.insert(0, str(next(p for p in (_start, *_start.parents) if (p / "lessons" / "_lesson.py").is_file())))
 
 import math
-import sys
 import time
-from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
-if __package__ in (None, ""):  # run as a script: make `lessons` and `minidl` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
 import minidl.nn as nn
-from lessons._lesson import Lesson, plt  # plt: pyplot on the headless Agg backend
+from lessons._lesson import Lesson
 
-ALPHA = 0.01  # leaky ReLU slope: deck 004, 003's leaky-ReLU slide, PyTorch's default
-GALLERY_ALPHA = 0.1  # deck 003's activation gallery
+ALPHA = 0.01  # leaky ReLU slope: the Training Tips deck, DI504's leaky-ReLU slide, PyTorch's default
+GALLERY_ALPHA = 0.1  # DI504's activation gallery
 
 
 # %% The activations: minidl's nn modules (each forward is an op whose backward gives f')
@@ -96,7 +102,7 @@ def activation_gallery(grid: np.ndarray, curves: dict[str, tuple[np.ndarray, np.
         else:
             ax.plot(grid, dy, color="C3", lw=2, ls="--", label="f'(z) from backward")
         if name.startswith("leaky"):
-            ax.plot(grid, leaky_gallery, color="C2", lw=1.2, ls=":", label=f"a={GALLERY_ALPHA} (003 gallery)")
+            ax.plot(grid, leaky_gallery, color="C2", lw=1.2, ls=":", label=f"a={GALLERY_ALPHA} (DI504 gallery)")
         ax.axhline(0, color="0.6", lw=0.8)
         ax.axvline(0, color="0.6", lw=0.8)
         ax.set_title(name, fontsize=11)
@@ -124,180 +130,6 @@ def train(params: list[md.Tensor], forward: Callable[[], md.Tensor], target: md.
                 p.sub_(p.grad * lr)
         losses.append(loss.item())
     return losses
-
-
-def main(argv: Sequence[str] | None = None):
-    L = Lesson(__file__, "Activation functions and their derivatives", argv)
-    n_grid = 401 if L.quick else 2001
-
-    # %% 1. The gallery: f and f' from backward
-    L.section("Activations and their derivatives (from minidl's backward)")
-    grid = np.linspace(-4, 4, n_grid).astype(np.float32)
-    curves = {name: autograd_derivative(f, grid) for name, f in ACTIVATIONS}
-    leaky_gallery, _ = autograd_derivative(nn.LeakyReLU(GALLERY_ALPHA), grid)
-    rows = []
-    for name, f in ACTIVATIONS:
-        y, dy = curves[name]
-        if isinstance(dy, str):
-            rows.append([name, float(y.min()), float(y.max()), "none: backward raises", "-"])
-            continue
-        # compare with central differences away from the kinks at 0 (z = 0 and, for maxout, z = -2/3)
-        smooth = (np.abs(grid) > 0.01) & (np.abs(grid + 2 / 3) > 0.01)
-        num = central_difference(f, grid.astype(np.float64))
-        rows.append([name, float(y.min()), float(y.max()), float(dy.max()), float(np.abs(dy - num)[smooth].max())])
-    L.table("derivatives", ["activation", "min f on [-4, 4]", "max f", "max f' (backward)",
-                            "max |f' - central difference|"], rows,
-            caption="Each activation on z in [-4, 4]; f' from minidl's backward vs a central difference")
-    L.figure(activation_gallery(grid, curves, leaky_gallery), "activations",
-             caption="f (solid) and f' from minidl's backward (dashed); leaky ReLU with the 0.01 slope and the "
-                     "003 gallery's 0.1 (dotted)")
-    L.slip("003", f"leaky ReLU is max({GALLERY_ALPHA}x, x) on the activation gallery",
-           f"the leaky-ReLU slide, deck 004 and PyTorch (nn.LeakyReLU) use max({ALPHA}x, x); any small slope "
-           "keeps units alive, but 0.01 is the default (md.leaky_relu(x, negative_slope=0.01))")
-
-    # %% 2. Sigmoid: range, peak derivative 1/4, saturation (ACT-1) and tanh (ACT-3)
-    L.section("Sigmoid saturates: s' <= 1/4, and s'(10) = 4.5e-5")
-    g64 = np.linspace(-10, 10, 2001)  # float64: 4.5e-5 is resolved exactly
-    s, ds = autograd_derivative(md.sigmoid, g64)
-    formula = s * (1 - s)
-    at10 = ds[np.argmin(np.abs(g64 - 10))]
-    at_m10 = ds[np.argmin(np.abs(g64 + 10))]
-    L.claim("ACT-1", s.min() > 0 and s.max() < 1 and abs(ds.max() - 0.25) < 1e-12 and g64[ds.argmax()] == 0.0
-            and np.abs(ds - formula).max() < 1e-12 and abs(at10 - 4.54e-5) < 1e-7 and abs(at_m10 - at10) < 1e-12,
-            "sigmoid maps into (0, 1); its backward equals s(1 - s), peaks at 0.25 at z = 0, is 4.5e-5 at |z| = 10",
-            peak=ds.max(), d_at_10=at10, max_err_vs_formula=np.abs(ds - formula).max())
-    # too large inputs saturate the first layer: raw pixel values 0..255 vs standardised
-    n_in, n_units, batch = 784, 64 if L.quick else 256, 64
-    raw = md.tensor(L.rng.integers(0, 256, size=(batch, n_in)).astype(np.float32))
-    w = md.randn(n_units, n_in) * (1.0 / math.sqrt(n_in))
-    stdz = (raw - raw.mean(axis=0, keepdims=True)) / (raw.numpy().std(axis=0, keepdims=True) + 1e-6)
-    sat_share = {}
-    for label, inp in (("raw pixels 0..255", raw), ("standardised", stdz)):
-        z = inp @ w.T
-        _, dz = autograd_derivative(md.sigmoid, z.numpy())
-        sat_share[label] = (float((dz < 1e-3).mean()), float(np.median(dz)))
-    L.table("sigmoid_saturation_inputs", ["first-layer input", "share with s'(z) < 1e-3", "median s'(z)"],
-            [[k, v[0], v[1]] for k, v in sat_share.items()],
-            caption=f"A sigmoid layer of {n_units} units, weights N(0, 1/784), fed 784 pixel values")
-    L.claim("ACT-1", sat_share["raw pixels 0..255"][0] > 0.9 and sat_share["standardised"][0] < 0.05,
-            "inputs that are too large saturate the first sigmoid layer (raw pixels), standardised ones do not",
-            saturated_raw=sat_share["raw pixels 0..255"][0], saturated_std=sat_share["standardised"][0])
-
-    t, dt = autograd_derivative(md.tanh, g64)
-    via_sigmoid = 2 * md.sigmoid(md.tensor(2 * g64)).numpy() - 1
-    d_at_5 = dt[np.argmin(np.abs(np.abs(g64) - 5))]
-    L.claim("ACT-3", np.abs(t - via_sigmoid).max() < 1e-12 and t.min() > -1 and t.max() < 1
-            and abs(dt[np.argmin(np.abs(g64))] - 1) < 1e-12 and d_at_5 < 2e-4 and abs(np.mean(t)) < 1e-12,
-            "tanh = 2 s(2z) - 1 maps into (-1, 1), zero-centred; tanh'(0) = 1 and tanh'(+-5) < 2e-4 (saturates too)",
-            max_identity_err=np.abs(t - via_sigmoid).max(), d_at_5=d_at_5)
-
-    # %% 3. Not zero-centred: every weight gradient of a unit fed by sigmoids has the sign of delta (ACT-2)
-    L.section("Sigmoid outputs are positive: the weight gradients of a unit share one sign")
-    n_ex = 60 if L.quick else 200
-    x_in = md.randn(n_ex, 5)
-    w1 = md.randn(8, 5)
-    signs = {}
-    grads2d = {}
-    for name, act in (("sigmoid", md.sigmoid), ("tanh", md.tanh)):
-        same, g2 = 0, []
-        for j in range(n_ex):  # one example at a time: dL/dw = delta * h, delta = dL/dz
-            h = act(x_in[j:j + 1] @ w1.T)  # (1, 8): the unit's inputs
-            w = md.randn(1, 8, requires_grad=True)
-            z = h @ w.T  # (1, 1): the unit's pre-activation
-            z.retain_grad()
-            loss = (z - float(L.rng.standard_normal())) ** 2  # MSE to a random target: delta has either sign
-            loss.sum().backward()
-            delta = float(np.asarray(z.grad).ravel()[0])
-            gw = np.asarray(w.grad).ravel()
-            same += bool(np.all(np.sign(gw) == np.sign(delta)))
-            g2.append(gw[:2])
-        signs[name] = same / n_ex
-        grads2d[name] = np.array(g2)
-    L.table("gradient_signs",
-            ["unit's inputs", "share of examples whose 8 weight gradients all have the sign of delta"],
-            [[k, v] for k, v in signs.items()], caption=f"{n_ex} examples, one unit with 8 inputs")
-    L.claim("ACT-2", signs["sigmoid"] == 1.0 and signs["tanh"] < 0.5,
-            "fed by sigmoid outputs (all > 0), every weight gradient delta*h_i has the sign of delta; with tanh not",
-            share_sigmoid=signs["sigmoid"], share_tanh=signs["tanh"])
-    L.note("With all weight gradients of a unit of one sign, a step can only move its weight vector into the "
-           "all-positive or all-negative orthant: reaching a direction like (+, -) takes a zig-zag of steps.")
-
-    # %% exp() costs more than max(0, x): a loose timing, printed, not asserted (CLAIMS.md: timing-dependent)
-    big = md.randn(1_000_000 if not L.quick else 200_000)
-    timings = {}
-    for name, f in (("sigmoid (exp)", md.sigmoid), ("tanh (exp)", md.tanh), ("ReLU (max)", md.relu)):
-        runs = []
-        for _ in range(5 if L.quick else 15):
-            t0 = time.perf_counter()
-            f(big)
-            runs.append(time.perf_counter() - t0)
-        timings[name] = float(np.median(runs)) * 1e3
-    L.table("exp_cost", ["activation", "forward time (ms, median)", "x ReLU's time"],
-            [[k, v, v / timings["ReLU (max)"]] for k, v in timings.items()],
-            caption=f"Forward pass on {big.shape[0]:,} float32 values (loose: depends on the machine; not asserted)")
-    L.figure(sigmoid_problems_figure(g64, ds, dt, grads2d), "sigmoid_problems",
-             caption="Sigmoid's problems: the derivative peaks at 0.25 and vanishes when saturated (left); "
-                     "fed by sigmoids, a unit's weight gradients all share one sign (middle, vs tanh right)")
-
-    # %% 4. ReLU (ACT-4) and dying ReLU units (ACT-5), leaky ReLU (ACT-6) and maxout that do not die
-    L.section("ReLU: gradient 1 or 0, outputs not zero-centred; dead units")
-    _, dr = autograd_derivative(md.relu, g64)
-    r_mean = float(md.relu(md.randn(100_000)).mean().item())
-    L.claim("ACT-4", np.all(dr[g64 > 0] == 1) and np.all(dr[g64 < 0] == 0) and r_mean > 0.35,
-            "ReLU's backward is 1 for z > 0 (no saturation) and 0 for z < 0; its output mean on N(0, 1) is > 0 "
-            "(1/sqrt(2 pi) = 0.399)", output_mean=r_mean)
-    dying_relu_section(L)
-
-    # %% 5. Maxout contains ReLU and leaky ReLU (ACT-7)
-    L.section("Maxout contains ReLU and leaky ReLU")
-    x = md.randn(32, 10)
-    lin = nn.Linear(10, 6)  # w1, b1: the first piece
-    h = lin(x)
-    unit = nn.Maxout(10, 6, pieces=2)  # rows 2j and 2j + 1 of unit.linear are the two pieces of unit j
-    results = {}
-    for name, alpha in (("ReLU", 0.0), ("leaky ReLU", ALPHA)):
-        with md.no_grad():
-            unit.linear.weight[0::2] = lin.weight  # piece 1: w1, b1
-            unit.linear.bias[0::2] = lin.bias
-            unit.linear.weight[1::2] = lin.weight * alpha  # piece 2: alpha w1, alpha b1 (0 for ReLU)
-            unit.linear.bias[1::2] = lin.bias * alpha
-            results[name] = unit(x).numpy()
-    err_relu = float(np.abs(results["ReLU"] - md.relu(h).numpy()).max())
-    err_leaky = float(np.abs(results["leaky ReLU"] - md.leaky_relu(h, ALPHA).numpy()).max())
-    n_maxout = sum(p.numel() for p in unit.parameters())
-    n_linear = sum(p.numel() for p in lin.parameters())
-    L.claim("ACT-7", err_relu == 0 and err_leaky < 1e-6 and n_maxout == 2 * n_linear,
-            "maxout with w2 = 0, b2 = 0 is ReLU; with w2 = a w1, b2 = a b1 it is leaky ReLU; twice the parameters",
-            max_err_relu=err_relu, max_err_leaky=err_leaky, params_maxout=n_maxout, params_linear=n_linear)
-
-    # %% 6. Step: no gradient signal (ACT-8); identity
-    L.section("Identity and step: the step gives gradient descent nothing")
-    xs = md.randn(16, 4)
-    ws = md.randn(3, 4, requires_grad=True)
-    step = nn.Step()
-    out = step(xs @ ws.T)
-    try:
-        out.sum().backward()
-        backward_text = f"backward ran; |dL/dW| max = {np.abs(np.asarray(ws.grad)).max() if ws.grad is not None else 0}"
-        no_signal = ws.grad is None or not np.any(np.asarray(ws.grad))
-    except RuntimeError as err:
-        backward_text = f"backward raises {type(err).__name__}: {err}"
-        no_signal = True
-    # the derivative of the step-net's output w.r.t. each weight, numerically: 0 (a tiny change flips no unit)
-    w_np = ws.numpy().astype(np.float64)
-    fd = np.zeros_like(w_np)
-    for idx in np.ndindex(*w_np.shape):
-        for sgn in (1, -1):
-            w_p = w_np.copy()
-            w_p[idx] += sgn * 1e-4
-            fd[idx] += sgn * step(md.tensor(xs.numpy().astype(np.float64)) @ md.tensor(w_p).T).numpy().sum() / 2e-4
-    _, d_ident = autograd_derivative(lambda z: z, g64)
-    L.note(f"Step network: {backward_text}.")
-    L.claim("ACT-8", no_signal and not np.any(fd) and np.all(d_ident == 1),
-            "identity has f' = 1; a step-activated layer gives no gradient: backward has nothing to give and the "
-            "numerical derivative of its output w.r.t. every weight is 0",
-            max_abs_numerical_grad=float(np.abs(fd).max()))
-    return L.finish()
 
 
 def sigmoid_problems_figure(g: np.ndarray, ds: np.ndarray, dt: np.ndarray,
@@ -446,5 +278,252 @@ def dying_relu_section(L: Lesson) -> None:
     L.figure(fig, "dying_relu_training", caption="Loss curves of the dying-ReLU experiments (table dying_relu)")
 
 
-if __name__ == "__main__":
-    main()
+# %% [markdown]
+# ## Settings
+# `Lesson` reads the settings (quick mode, output folder, seed) and seeds minidl's and NumPy's RNGs.
+
+# %%
+L = Lesson("01_activation_functions", "Activation functions and their derivatives")
+n_grid = 401 if L.quick else 2001
+
+
+# %% [markdown]
+# ## 1. The gallery: f and f' from minidl's backward
+# Each activation and its derivative on z in [-4, 4]. The derivative is `x.grad` after a backward
+# pass, compared with a central difference. The step function has no backward at all (see section 6).
+
+# %%
+L.section("Activations and their derivatives (from minidl's backward)")
+grid = np.linspace(-4, 4, n_grid).astype(np.float32)
+curves = {name: autograd_derivative(f, grid) for name, f in ACTIVATIONS}
+leaky_gallery, _ = autograd_derivative(nn.LeakyReLU(GALLERY_ALPHA), grid)
+rows = []
+for name, f in ACTIVATIONS:
+    y, dy = curves[name]
+    if isinstance(dy, str):
+        rows.append([name, float(y.min()), float(y.max()), "none: backward raises", "-"])
+        continue
+    # compare with central differences away from the kinks at 0 (z = 0 and, for maxout, z = -2/3)
+    smooth = (np.abs(grid) > 0.01) & (np.abs(grid + 2 / 3) > 0.01)
+    num = central_difference(f, grid.astype(np.float64))
+    rows.append([name, float(y.min()), float(y.max()), float(dy.max()), float(np.abs(dy - num)[smooth].max())])
+L.table("derivatives", ["activation", "min f on [-4, 4]", "max f", "max f' (backward)",
+                        "max |f' - central difference|"], rows,
+        caption="Each activation on z in [-4, 4]; f' from minidl's backward vs a central difference")
+L.figure(activation_gallery(grid, curves, leaky_gallery), "activations",
+         caption="f (solid) and f' from minidl's backward (dashed); leaky ReLU with the 0.01 slope and the "
+                 "DI504 gallery's 0.1 (dotted)")
+L.slip("di504", f"leaky ReLU is max({GALLERY_ALPHA}x, x) on the activation gallery",
+       f"the leaky-ReLU slide, the Training Tips deck and PyTorch (nn.LeakyReLU) use max({ALPHA}x, x); "
+       "any small slope keeps units alive, but 0.01 is the default (md.leaky_relu(x, negative_slope=0.01))")
+
+
+# %% [markdown]
+# ## 2. Sigmoid saturates, and so does tanh (ACT-1, ACT-3)
+# The sigmoid's derivative is at most 1/4 and almost 0 for large |z|: a saturated unit passes back
+# almost no gradient. Raw pixel values (0..255) saturate a first sigmoid layer; standardised inputs
+# do not (ACT-1). tanh = 2 s(2z) - 1 is zero-centred but saturates as well (ACT-3).
+
+# %%
+L.section("Sigmoid saturates: s' <= 1/4, and s'(10) = 4.5e-5")
+g64 = np.linspace(-10, 10, 2001)  # float64: 4.5e-5 is resolved exactly
+s, ds = autograd_derivative(md.sigmoid, g64)
+formula = s * (1 - s)
+at10 = ds[np.argmin(np.abs(g64 - 10))]
+at_m10 = ds[np.argmin(np.abs(g64 + 10))]
+L.claim("ACT-1", s.min() > 0 and s.max() < 1 and abs(ds.max() - 0.25) < 1e-12 and g64[ds.argmax()] == 0.0
+        and np.abs(ds - formula).max() < 1e-12 and abs(at10 - 4.54e-5) < 1e-7 and abs(at_m10 - at10) < 1e-12,
+        "sigmoid maps into (0, 1); its backward equals s(1 - s), peaks at 0.25 at z = 0, is 4.5e-5 at |z| = 10",
+        peak=ds.max(), d_at_10=at10, max_err_vs_formula=np.abs(ds - formula).max())
+# too large inputs saturate the first layer: raw pixel values 0..255 vs standardised
+n_in, n_units, batch = 784, 64 if L.quick else 256, 64
+raw = md.tensor(L.rng.integers(0, 256, size=(batch, n_in)).astype(np.float32))
+w = md.randn(n_units, n_in) * (1.0 / math.sqrt(n_in))
+stdz = (raw - raw.mean(axis=0, keepdims=True)) / (raw.numpy().std(axis=0, keepdims=True) + 1e-6)
+sat_share = {}
+for label, inp in (("raw pixels 0..255", raw), ("standardised", stdz)):
+    z = inp @ w.T
+    _, dz = autograd_derivative(md.sigmoid, z.numpy())
+    sat_share[label] = (float((dz < 1e-3).mean()), float(np.median(dz)))
+L.table("sigmoid_saturation_inputs", ["first-layer input", "share with s'(z) < 1e-3", "median s'(z)"],
+        [[k, v[0], v[1]] for k, v in sat_share.items()],
+        caption=f"A sigmoid layer of {n_units} units, weights N(0, 1/784), fed 784 pixel values")
+L.claim("ACT-1", sat_share["raw pixels 0..255"][0] > 0.9 and sat_share["standardised"][0] < 0.05,
+        "inputs that are too large saturate the first sigmoid layer (raw pixels), standardised ones do not",
+        saturated_raw=sat_share["raw pixels 0..255"][0], saturated_std=sat_share["standardised"][0])
+
+t, dt = autograd_derivative(md.tanh, g64)
+via_sigmoid = 2 * md.sigmoid(md.tensor(2 * g64)).numpy() - 1
+d_at_5 = dt[np.argmin(np.abs(np.abs(g64) - 5))]
+L.claim("ACT-3", np.abs(t - via_sigmoid).max() < 1e-12 and t.min() > -1 and t.max() < 1
+        and abs(dt[np.argmin(np.abs(g64))] - 1) < 1e-12 and d_at_5 < 2e-4 and abs(np.mean(t)) < 1e-12,
+        "tanh = 2 s(2z) - 1 maps into (-1, 1), zero-centred; tanh'(0) = 1 and tanh'(+-5) < 2e-4 (saturates too)",
+        max_identity_err=np.abs(t - via_sigmoid).max(), d_at_5=d_at_5)
+
+
+# %% [markdown]
+# ## 3. Sigmoid outputs are not zero-centred (ACT-2)
+# A unit fed by sigmoid outputs (all positive) gets weight gradients delta * h_i that all have the
+# sign of delta, one example at a time. With tanh inputs the signs are mixed.
+
+# %%
+L.section("Sigmoid outputs are positive: the weight gradients of a unit share one sign")
+n_ex = 60 if L.quick else 200
+x_in = md.randn(n_ex, 5)
+w1 = md.randn(8, 5)
+signs = {}
+grads2d = {}
+for name, act in (("sigmoid", md.sigmoid), ("tanh", md.tanh)):
+    same, g2 = 0, []
+    for j in range(n_ex):  # one example at a time: dL/dw = delta * h, delta = dL/dz
+        h = act(x_in[j:j + 1] @ w1.T)  # (1, 8): the unit's inputs
+        w = md.randn(1, 8, requires_grad=True)
+        z = h @ w.T  # (1, 1): the unit's pre-activation
+        z.retain_grad()
+        loss = (z - float(L.rng.standard_normal())) ** 2  # MSE to a random target: delta has either sign
+        loss.sum().backward()
+        delta = float(np.asarray(z.grad).ravel()[0])
+        gw = np.asarray(w.grad).ravel()
+        same += bool(np.all(np.sign(gw) == np.sign(delta)))
+        g2.append(gw[:2])
+    signs[name] = same / n_ex
+    grads2d[name] = np.array(g2)
+L.table("gradient_signs",
+        ["unit's inputs", "share of examples whose 8 weight gradients all have the sign of delta"],
+        [[k, v] for k, v in signs.items()], caption=f"{n_ex} examples, one unit with 8 inputs")
+L.claim("ACT-2", signs["sigmoid"] == 1.0 and signs["tanh"] < 0.5,
+        "fed by sigmoid outputs (all > 0), every weight gradient delta*h_i has the sign of delta; with tanh not",
+        share_sigmoid=signs["sigmoid"], share_tanh=signs["tanh"])
+L.note("With all weight gradients of a unit of one sign, a step can only move its weight vector into the "
+       "all-positive or all-negative orthant: reaching a direction like (+, -) takes a zig-zag of steps.")
+L.figure(sigmoid_problems_figure(g64, ds, dt, grads2d), "sigmoid_problems",
+         caption="Sigmoid's problems: the derivative peaks at 0.25 and vanishes when saturated (left); "
+                 "fed by sigmoids, a unit's weight gradients all share one sign (middle, vs tanh right)")
+
+
+# %% [markdown]
+# ## How long does each activation take?
+# The DI504 deck names the cost of exp() as a third problem of the sigmoid. Timings depend on the
+# machine and on how each op is implemented, so the lesson prints them and asserts nothing. The table
+# times minidl's whole forward op (`md.sigmoid`, `md.tanh`, `md.relu`: the elementwise math, plus
+# whatever temporary arrays the implementation makes) next to NumPy's bare `exp` and `maximum` on the
+# same values, which is what "the cost of exp" means. An op can be much slower than the exp inside it.
+
+# %%
+big = md.randn(1_000_000 if not L.quick else 200_000)
+big_np = big.numpy()
+timings = {}
+timed = (("md.sigmoid (minidl op)", lambda: md.sigmoid(big)), ("md.tanh (minidl op)", lambda: md.tanh(big)),
+         ("md.relu (minidl op)", lambda: md.relu(big)), ("np.exp alone", lambda: np.exp(big_np)),
+         ("np.maximum(x, 0) alone", lambda: np.maximum(big_np, 0)))
+for name, f in timed:
+    runs = []
+    for _ in range(5 if L.quick else 15):
+        t0 = time.perf_counter()
+        f()
+        runs.append(time.perf_counter() - t0)
+    timings[name] = float(np.median(runs)) * 1e3
+relu_ms = timings["md.relu (minidl op)"]
+L.table("activation_timing", ["what is timed", "forward time (ms, median)", "x md.relu's time"],
+        [[k, v, v / relu_ms] for k, v in timings.items()],
+        caption=f"One forward call on {big.shape[0]:,} float32 values, median of repeated calls "
+                "(loose: depends on the machine; not asserted)")
+exp_ratio = timings["np.exp alone"] / timings["np.maximum(x, 0) alone"]
+L.note(f"Here np.exp alone takes {exp_ratio:.1f}x the time of np.maximum"
+       + (": exp is dearer than max" if exp_ratio > 1 else "") + ". The minidl rows also include each op's own "
+       "implementation (temporary arrays, masks, dtype handling), so they measure the op, not exp alone.")
+
+
+# %% [markdown]
+# ## 4. ReLU and dying ReLU units (ACT-4, ACT-5, ACT-6)
+# ReLU's gradient is 1 or 0 and its outputs are positive (ACT-4). A unit whose pre-activation is
+# negative on every sample is dead: zero output, zero gradient, parameters that never change (ACT-5).
+# Leaky ReLU and maxout units with the same bad bias still learn (ACT-6).
+
+# %%
+L.section("ReLU: gradient 1 or 0, outputs not zero-centred; dead units")
+_, dr = autograd_derivative(md.relu, g64)
+r_mean = float(md.relu(md.randn(100_000)).mean().item())
+L.claim("ACT-4", np.all(dr[g64 > 0] == 1) and np.all(dr[g64 < 0] == 0) and r_mean > 0.35,
+        "ReLU's backward is 1 for z > 0 (no saturation) and 0 for z < 0; its output mean on N(0, 1) is > 0 "
+        "(1/sqrt(2 pi) = 0.399)", output_mean=r_mean)
+dying_relu_section(L)
+
+
+# %% [markdown]
+# ## 5. Maxout contains ReLU and leaky ReLU (ACT-7)
+# With the second piece zero, max(w1^T x + b1, 0) is ReLU; with the second piece a times the first it
+# is leaky ReLU. Maxout has twice the parameters of the linear layer it replaces.
+#
+# The comparison allows a few float32 rounding steps: the maxout computes w1^T x + b1 inside one
+# (32, 10) x (10, 12) matrix product, the reference inside a (32, 10) x (10, 6) one, and a BLAS
+# library may sum the same 10 products in another order for another shape (OpenBLAS does), which
+# changes the last bit. The identity is exact in real arithmetic; the test allows
+# 8 float32 epsilons relative to the largest value, far below any real mismatch.
+
+# %%
+L.section("Maxout contains ReLU and leaky ReLU")
+x = md.randn(32, 10)
+lin = nn.Linear(10, 6)  # w1, b1: the first piece
+h = lin(x)
+unit = nn.Maxout(10, 6, pieces=2)  # rows 2j and 2j + 1 of unit.linear are the two pieces of unit j
+results = {}
+for name, alpha in (("ReLU", 0.0), ("leaky ReLU", ALPHA)):
+    with md.no_grad():
+        unit.linear.weight[0::2] = lin.weight  # piece 1: w1, b1
+        unit.linear.bias[0::2] = lin.bias
+        unit.linear.weight[1::2] = lin.weight * alpha  # piece 2: alpha w1, alpha b1 (0 for ReLU)
+        unit.linear.bias[1::2] = lin.bias * alpha
+        results[name] = unit(x).numpy()
+err_relu = float(np.abs(results["ReLU"] - md.relu(h).numpy()).max())
+err_leaky = float(np.abs(results["leaky ReLU"] - md.leaky_relu(h, ALPHA).numpy()).max())
+tolerance = 8 * float(np.finfo(np.float32).eps) * max(1.0, float(np.abs(h.numpy()).max()))
+n_maxout = sum(p.numel() for p in unit.parameters())
+n_linear = sum(p.numel() for p in lin.parameters())
+L.claim("ACT-7", err_relu <= tolerance and err_leaky <= tolerance and n_maxout == 2 * n_linear,
+        "maxout with w2 = 0, b2 = 0 is ReLU; with w2 = a w1, b2 = a b1 it is leaky ReLU (to float32 rounding); "
+        "twice the parameters",
+        max_err_relu=err_relu, max_err_leaky=err_leaky, tolerance=tolerance, params_maxout=n_maxout,
+        params_linear=n_linear)
+
+
+# %% [markdown]
+# ## 6. Identity and step (ACT-8)
+# The identity has derivative 1. The step function's derivative is 0 wherever it exists: minidl's
+# `nn.Step` refuses a backward pass, and a numerical derivative of a step network's output is 0 too.
+
+# %%
+L.section("Identity and step: the step gives gradient descent nothing")
+xs = md.randn(16, 4)
+ws = md.randn(3, 4, requires_grad=True)
+step = nn.Step()
+out = step(xs @ ws.T)
+try:
+    out.sum().backward()
+    backward_text = f"backward ran; |dL/dW| max = {np.abs(np.asarray(ws.grad)).max() if ws.grad is not None else 0}"
+    no_signal = ws.grad is None or not np.any(np.asarray(ws.grad))
+except RuntimeError as err:
+    backward_text = f"backward raises {type(err).__name__}: {err}"
+    no_signal = True
+# the derivative of the step-net's output w.r.t. each weight, numerically: 0 (a tiny change flips no unit)
+w_np = ws.numpy().astype(np.float64)
+fd = np.zeros_like(w_np)
+for idx in np.ndindex(*w_np.shape):
+    for sgn in (1, -1):
+        w_p = w_np.copy()
+        w_p[idx] += sgn * 1e-4
+        fd[idx] += sgn * step(md.tensor(xs.numpy().astype(np.float64)) @ md.tensor(w_p).T).numpy().sum() / 2e-4
+_, d_ident = autograd_derivative(lambda z: z, g64)
+L.note(f"Step network: {backward_text}.")
+L.claim("ACT-8", no_signal and not np.any(fd) and np.all(d_ident == 1),
+        "identity has f' = 1; a step-activated layer gives no gradient: backward has nothing to give and the "
+        "numerical derivative of its output w.r.t. every weight is 0",
+        max_abs_numerical_grad=float(np.abs(fd).max()))
+
+
+# %% [markdown]
+# ## Summary
+# `L.finish()` prints every claim with its result and fails the lesson if any did not hold.
+
+# %%
+L.finish()

@@ -1,35 +1,38 @@
-"""Lesson 07: data preprocessing — centring, scaling, PCA, whitening, and why it speeds up training.
-
-Deck 000's recipe on an N x D data matrix X (one row per example):
-
-    centring          X <- X - mean(X, axis=0)
-    standardising     X <- (X - mean) / std                    every feature: mean 0, std 1
-    mean normalising  X <- (X - mean) / (max - min)            mean 0, range exactly 1
-    min-max scaling   X <- (X - min) / (max - min)             values in [0, 1]
-    PCA               C = X^T X / N = V diag(E) V^T,  X <- X V   decorrelated: cov = diag(E)
-    whitening         X <- X V / sqrt(E + eps)                 cov = identity
-
-Every statistic (mean, std, min, max, V, E) is fitted on the *training* set only and applied
-unchanged to dev/test/inference data. Well-scaled, decorrelated inputs make the least-squares
-loss surface round (condition number near 1), so gradient descent needs far fewer steps.
-
-Run: ``python -m lessons run 07`` (add ``--quick`` for small sizes).
-"""
+# %% [markdown]
+# # Lesson 07: Data preprocessing: centring, scaling, PCA and whitening
+#
+# And why it speeds up training. The "Deep Learning Crash Course" deck's recipe on an N x D data
+# matrix X (one row per example):
+#
+#     centring          X <- X - mean(X, axis=0)
+#     standardising     X <- (X - mean) / std                    every feature: mean 0, std 1
+#     mean normalising  X <- (X - mean) / (max - min)            mean 0, range exactly 1
+#     min-max scaling   X <- (X - min) / (max - min)             values in [0, 1]
+#     PCA               C = X^T X / N = V diag(E) V^T,  X <- X V   decorrelated: cov = diag(E)
+#     whitening         X <- X V / sqrt(E + eps)                 cov = identity
+#
+# Every statistic (mean, std, min, max, V, E) is fitted on the *training* set only and applied
+# unchanged to dev/test/inference data. Well-scaled, decorrelated inputs make the least-squares
+# loss surface round (condition number near 1), so gradient descent needs far fewer steps.
+#
+# Run: `python -m lessons run 07` (add `--quick` for small sizes).
 
 # %%
-from __future__ import annotations
-
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make `lessons` and `minidl` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Make `lessons` and `minidl` importable wherever this runs: as a script, under the runner, or as a
+# notebook (which has no __file__ and runs in this folder or the repository root).
+_start = Path(globals().get("__file__", "")).resolve()
+sys.path.insert(0, str(next(p for p in (_start, *_start.parents) if (p / "lessons" / "_lesson.py").is_file())))
 
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
-from lessons._lesson import Lesson, plt  # plt: pyplot on the headless Agg backend
+from lessons._lesson import Lesson, plural
 
 
 @dataclass
@@ -99,207 +102,252 @@ def gd_iterations(X: np.ndarray, y: np.ndarray, tol: float, max_iter: int) -> tu
     return max_iter, curve, float(lam[-1] / lam[0])
 
 
-def main(argv: list[str] | None = None):
-    L = Lesson(__file__, "Data preprocessing: centring, scaling, PCA and whitening", argv)
-    n_train, n_test = (300, 100) if L.quick else (2000, 500)
-    rng = L.rng
-    mean_true = np.array([6.0, -3.0])
-    C_true = np.array([[9.0, 5.0], [5.0, 4.0]])  # strongly correlated (rho = 0.83), different scales
-    A = np.linalg.cholesky(C_true)
-    Xtr = mean_true + rng.standard_normal((n_train, 2)) @ A.T
-    Xte = mean_true + rng.standard_normal((n_test, 2)) @ A.T
-
-    # %% 1. centring and standardising (PRE-1)
-    L.section("1. Centring and standardising, with statistics from the training set")
-    mu, sd = Xtr.mean(axis=0), Xtr.std(axis=0)
-    Xc, Xs = Xtr - mu, (Xtr - mu) / sd
-    img = rng.uniform(0, 1, size=64)
-    inst = lambda v: (v - v.mean()) / v.std()  # noqa: E731  per-instance standardising
-    gain_diff = float(np.abs(inst(img) - inst(3.0 * img)).max())
-    L.claim("PRE-1", np.abs(Xc.mean(0)).max() < 1e-12 and np.abs(Xs.mean(0)).max() < 1e-12
-            and np.abs(Xs.std(0) - 1).max() < 1e-12 and gain_diff < 1e-12,
-            "centring gives zero column means, standardising also unit stds; per-instance standardising "
-            "removes a global gain (x3 brightness gives the same output)",
-            max_abs_mean=float(np.abs(Xs.mean(0)).max()), max_std_err=float(np.abs(Xs.std(0) - 1).max()),
-            gain_x3_diff=gain_diff)
-
-    # %% 2. mean normalisation and min-max scaling (PRE-2)
-    L.section("2. Mean normalisation vs min-max scaling")
-    lo, hi = Xtr.min(0), Xtr.max(0)
-    Xmn = (Xtr - mu) / (hi - lo)                  # the deck's "(X - mean)/(max - min)"
-    Xmm = (Xtr - lo) / (hi - lo)                  # min-max scaling
-    pix = rng.integers(0, 256, size=(8, 8)).astype(np.float64)
-    rows = [["(X - mean)/(max - min)", *Xmn.mean(0), *np.ptp(Xmn, 0), Xmn.min(), Xmn.max()],
-            ["(X - min)/(max - min)", *Xmm.mean(0), *np.ptp(Xmm, 0), Xmm.min(), Xmm.max()],
-            ["X / max(X), raw 2-D cloud", *(Xtr / Xtr.max()).mean(0), *np.ptp(Xtr / Xtr.max(), 0),
-             (Xtr / Xtr.max()).min(), (Xtr / Xtr.max()).max()]]
-    L.table("scalings", ["scaling", "mean x1", "mean x2", "range x1", "range x2", "min", "max"], rows,
-            caption="Three scalings on the training cloud")
-    L.claim("PRE-2", np.abs(Xmn.mean(0)).max() < 1e-12 and np.abs(np.ptp(Xmn, 0) - 1).max() < 1e-12
-            and Xmn.min() >= -1 and Xmn.max() <= 1 and (pix / pix.max()).min() >= 0 and (pix / pix.max()).max() == 1,
-            "(X - mean)/(max - min) gives zero mean and range exactly 1; "
-            "X/max(X) maps a non-negative image into [0, 1]",
-            range_err=float(np.abs(np.ptp(Xmn, 0) - 1).max()), image_min=float((pix / pix.max()).min()))
-    L.slip("000", 'scaling: "(X - mean)/(max - min)" presented as scaling to a range, and "X = X/np.max(X) <- scale '
-           'image to be [0, 1]"',
-           "(X - mean)/(max - min) is mean normalisation (zero mean, range 1, values in [-1, 1]; here "
-           f"[{Xmn.min():.2f}, {Xmn.max():.2f}]); min-max scaling is (X - min)/(max - min) in [0, 1]. X/max(X) "
-           f"is in [0, 1] only for non-negative data: on this cloud it gives [{(Xtr / Xtr.max()).min():.2f}, 1]")
-
-    fig, axes = plt.subplots(1, 4, figsize=(17, 4.4))
-    scalings = [("Original", Xtr), ("Standardised (X - mean) / std", Xs),
-                ("Min-max (X - min) / (max - min)", Xmm), ("Mean norm. (X - mean) / (max - min)", Xmn)]
-    for ax, (title, Z) in zip(axes, scalings):
-        ax.scatter(Z[:, 0], Z[:, 1], s=5, alpha=0.35)
-        ax.axhline(0, color="0.6", lw=0.8)
-        ax.axvline(0, color="0.6", lw=0.8)
-        ax.set_title(title, fontsize=11)
-        ax.set_xlabel("feature 1")
-        ax.set_ylabel("feature 2")
-        ax.grid(alpha=0.3)
-        ax.text(0.02, 0.98, f"x1 in [{Z[:, 0].min():.2f}, {Z[:, 0].max():.2f}]\nx2 in [{Z[:, 1].min():.2f}, "
-                f"{Z[:, 1].max():.2f}]", transform=ax.transAxes, va="top", fontsize=8,
-                bbox=dict(fc="white", ec="0.7", alpha=0.9))
-    fig.tight_layout()
-    L.figure(fig, "scalings", caption="the same training cloud standardised, min-max scaled and mean-normalised "
-             "(scaling changes the axes, not the correlation)")
-
-    # %% 3. PCA and whitening (PRE-3, PRE-4)
-    L.section("3. PCA (decorrelation, reduction) and whitening")
-    pca = PCAWhitener.fit(Xtr)
-    Xp, Xw = pca.project(Xtr), pca.whiten(Xtr)
-    Cp, Cw = cov(Xp), cov(Xw)
-    # dimension reduction on a 10-D correlated set: kept variance = sum of the top-K eigenvalues
-    D, K = 10, 3
-    B = rng.standard_normal((D, D)) * np.linspace(3, 0.1, D)
-    X10 = rng.standard_normal((n_train, D)) @ B.T
-    p10 = PCAWhitener.fit(X10)
-    kept = float(np.trace(cov(p10.project(X10, K))))
-    E_eig = np.linalg.eig(cov(X10))[0].real
-    eig_sorted = bool(np.all(np.diff(E_eig) <= 0))
-    L.table("pca_covariances", ["data", "cov[0,0]", "cov[0,1]", "cov[1,1]"],
-            [["centred", *cov(Xc)[0], cov(Xc)[1, 1]], ["PCA-projected", *Cp[0], Cp[1, 1]],
-             ["whitened", *Cw[0], Cw[1, 1]]], caption="Covariance after each step (train set)")
-    L.claim("PRE-3", abs(Cp[0, 1]) < 1e-10 * pca.E[0] and np.allclose(np.diag(Cp), pca.E, rtol=1e-10)
-            and abs(kept - p10.E[:K].sum()) < 1e-9 * kept and kept / np.trace(cov(X10)) > 0.5,
-            "projecting onto the eigenvectors decorrelates (cov = diag(E)); keeping the top K keeps the "
-            "most variance (sum of the top-K eigenvalues)",
-            offdiag=float(Cp[0, 1]), kept_fraction_top3_of_10=kept / float(np.trace(cov(X10))))
-    # with eps the diagonal is E / (E + eps) = 1 - eps / E: off by at most eps / E_min
-    L.claim("PRE-4", np.abs(Cw - np.eye(2)).max() <= 1.01 * pca.eps / pca.E.min(),
-            "dividing the projected columns by sqrt(eigenvalue) makes the covariance the identity "
-            "(up to eps / E_min with the eps guard)",
-            max_abs_cov_minus_I=float(np.abs(Cw - np.eye(2)).max()), eps_over_Emin=pca.eps / float(pca.E.min()))
-    slide_diag = Xp.diagonal()  # the slide's X.diagonal(): entries X[0, 0], X[1, 1] of the data matrix
-    L.slip("000", "PCA code: [E, V] = np.linalg.eig(...); X[:, 0:K] as the top K; whitening X / np.sqrt(X.diagonal()); "
-           "keeping the top K called whitening",
-           "np.linalg.eig does not sort eigenvalues (on the 10-D example its order is "
-           f"{'descending' if eig_sorted else 'not descending'}: {np.round(E_eig, 1).tolist()}), so use "
-           "E, V = np.linalg.eigh(C) (NumPy syntax, not MATLAB's [E, V]) and sort descending; whiten with "
-           "X / np.sqrt(E + eps) (X.diagonal() is the diagonal of the N x D data matrix, here "
-           f"{np.round(slide_diag, 2).tolist()}: two data values, not eigenvalues, and a negative one has no "
-           "square root); keeping the top K is "
-           "dimension reduction, not whitening")
-
-    # %% 4. the four-panel figure, test points transformed with the train statistics
-    fig, axes = plt.subplots(1, 4, figsize=(17, 4.6))
-    panels = [("Original data", Xtr, Xte), ("Zero-centred (train mean)", Xc, Xte - mu),
-              ("Decorrelated (PCA: X V)", Xp, pca.project(Xte)),
-              ("Whitened (X V / sqrt(E + eps))", Xw, pca.whiten(Xte))]
-    for ax, (title, tr, te) in zip(axes, panels):
-        ax.scatter(tr[:, 0], tr[:, 1], s=6, alpha=0.35, label="train (fitted on)")
-        ax.scatter(te[:, 0], te[:, 1], s=8, alpha=0.7, marker="x", label="test (train statistics)")
-        ax.axhline(0, color="0.6", lw=0.8)
-        ax.axvline(0, color="0.6", lw=0.8)
-        ax.set_aspect("equal", adjustable="datalim")
-        ax.set_title(title)
-        ax.set_xlabel("feature 1" if ax is axes[0] or ax is axes[1] else "component 1")
-        ax.set_ylabel("feature 2" if ax is axes[0] or ax is axes[1] else "component 2")
-        ax.grid(alpha=0.3)
-    axes[0].legend(loc="upper left", fontsize=8, markerscale=2)
-    fig.tight_layout()
-    L.figure(fig, "pca_whitening_four_panels",
-             caption="original, centred, PCA-decorrelated and whitened data (test set uses train statistics)")
-
-    # %% 5. train-only statistics (PRE-5)
-    L.section("5. Statistics fitted on train, applied unchanged to test")
-    Xte_s = (Xte - mu) / sd
-    Xte_w = pca.whiten(Xte)
-    rows = [["standardised", *Xs.mean(0), *Xs.std(0), *Xte_s.mean(0), *Xte_s.std(0)],
-            ["whitened", *Xw.mean(0), *Xw.std(0), *Xte_w.mean(0), *Xte_w.std(0)]]
-    L.table("train_vs_test_stats", ["transform", "train mean 1", "train mean 2", "train std 1", "train std 2",
-                                    "test mean 1", "test mean 2", "test std 1", "test std 2"], rows,
-            caption="Train statistics are exactly 0/1 by construction; test statistics are close but not exact")
-    test_dev = float(max(np.abs(Xte_s.mean(0)).max(), np.abs(Xte_s.std(0) - 1).max()))
-    stored = np.allclose(pca.whiten(Xte), (Xte - Xtr.mean(0)) @ pca.V / np.sqrt(pca.E + pca.eps))
-    L.claim("PRE-5", stored and np.abs(Xs.mean(0)).max() < 1e-12 and 1e-6 < test_dev < 4.0 / np.sqrt(n_test),
-            "the transform stores train statistics and applies them unchanged: test mean/std are close to 0/1 "
-            "but not exactly",
-            test_max_deviation=test_dev, n_test=n_test)
-
-    # %% 6. conditioning and gradient descent (PRE-6)
-    L.section("6. Condition number and gradient-descent iterations (least squares)")
-    n6 = n_train
-    f1 = 50.0 + 10.0 * rng.standard_normal(n6)              # large offset and scale
-    f2 = 0.1 * f1 + 0.5 * rng.standard_normal(n6)          # correlated with f1, small scale
-    F = np.stack([f1, f2], axis=1)
-    y6 = 0.3 * f1 - 2.0 * f2 + 1.0 + 0.1 * rng.standard_normal(n6)
-    m6, s6 = F.mean(0), F.std(0)
-    w6 = PCAWhitener.fit(F)
-    ones = np.ones((n6, 1))
-    designs = {"raw features": np.hstack([F, ones]),
-               "standardised": np.hstack([(F - m6) / s6, ones]),
-               "whitened": np.hstack([w6.whiten(F), ones])}
-    max_iter = 5_000 if L.quick else 50_000
-    tol = 1e-6
-    results = {k: gd_iterations(Xd, y6, tol, max_iter) for k, Xd in designs.items()}
-    rows = [[k, kappa, kappa * np.log(1 / tol), it if it < max_iter else f">{max_iter}", curve[-1]]
-            for k, (it, curve, kappa) in results.items()]
-    L.table("conditioning", ["inputs", "condition number of X^T X / N", "estimate kappa ln(1/tol)",
-                             "GD iterations to 1e-6", "final J - J* (rel.)"],
-            rows, caption="Least squares y ~ w1 f1 + w2 f2 + b, gradient descent with step 1/lambda_max")
-    it_raw, it_std, it_white = (results[k][0] for k in designs)
-    k_raw, k_std, k_white = (results[k][2] for k in designs)
-    L.claim("PRE-6", k_raw > 1e3 * k_std and k_std > k_white and it_raw > 10 * it_std and it_std > it_white,
-            "raw, correlated, differently-scaled features are ill-conditioned and slow; standardising and "
-            "whitening cut the condition number and the iterations",
-            kappa_raw=k_raw, kappa_std=k_std, kappa_white=k_white, iters_raw=it_raw, iters_std=it_std,
-            iters_white=it_white)
-    fig, ax = plt.subplots(figsize=(7.5, 4.6))
-    for k, (it, curve, kappa) in results.items():
-        pts = [1.0] + curve  # iteration 0 (w = 0) has relative gap 1
-        ax.semilogy(np.arange(1, len(pts) + 1), pts, marker="o" if len(pts) < 5 else None,
-                    label=f"{k} (condition number {kappa:.3g}): {it if it < max_iter else '>' + str(max_iter)} steps")
-    ax.axhline(tol, color="k", ls=":", lw=1, label=f"tolerance {tol:g}")
-    ax.set_xscale("log")
-    ax.set_title("Gradient descent on least squares: preprocessing and speed")
-    ax.set_xlabel("iteration + 1 (log scale)")
-    ax.set_ylabel("(J - J*) / (J0 - J*) (log scale)")
-    ax.legend(fontsize=9)
-    ax.grid(alpha=0.3, which="major")
-    fig.tight_layout()
-    L.figure(fig, "gd_conditioning", caption="relative loss gap vs iteration for raw, standardised and whitened inputs")
-
-    # %% 7. Normalize(mean, std) per channel (PRE-7)
-    L.section("7. transforms.Normalize per channel")
-    ramp = md.tensor(np.linspace(0.0, 1.0, 3 * 2 * 5).reshape(3, 2, 5).astype(np.float32))
-    out = normalize(ramp, (0.5, 0.5, 0.5), (0.1, 0.1, 0.1))
-    imnet_mean, imnet_std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-    px = md.tensor(np.array([0.0, 128.0, 255.0], dtype=np.float32)).reshape(1, 1, 3).broadcast_to(3, 1, 3) / 255.0
-    imnet = normalize(px, imnet_mean, imnet_std).numpy()
-    rows = [[c, imnet_mean[c], imnet_std[c], *imnet[c, 0]] for c in range(3)]
-    L.table("imagenet_normalize", ["channel", "mean", "std", "pixel 0", "pixel 128", "pixel 255"], rows,
-            caption="ImageNet Normalize on x/255: where black, mid-grey and white pixels land")
-    expect = (np.array([0.0, 1.0])[:, None] - np.array(imnet_mean)) / np.array(imnet_std)
-    L.claim("PRE-7", abs(float(out.numpy().min()) + 5) < 1e-5 and abs(float(out.numpy().max()) - 5) < 1e-5
-            and out.dtype == md.float32 and np.allclose(imnet[:, 0, [0, 2]].T, expect, atol=1e-5),
-            "Normalize(0.5, 0.1) sends [0, 1] to [-5, 5]; ImageNet constants on x/255 as in the deck",
-            out_min=float(out.numpy().min()), out_max=float(out.numpy().max()), white_red=float(imnet[0, 0, 2]))
-    L.slip("004", "transform demo: Normalize(mean 0.5, std 0.1) followed by ToPILImage shown as the normalised image",
-           "the normalised values lie in [-5, 5], outside the valid pixel range, so ToPILImage's picture is not "
-           "a faithful view of the normalised tensor")
-    return L.finish()
+# %%
+L = Lesson("07_preprocessing", "Data preprocessing: centring, scaling, PCA and whitening")
+n_train, n_test = (300, 100) if L.quick else (2000, 500)
+rng = L.rng
+mean_true = np.array([6.0, -3.0])
+C_true = np.array([[9.0, 5.0], [5.0, 4.0]])  # strongly correlated (rho = 0.83), different scales
+A = np.linalg.cholesky(C_true)
+Xtr = mean_true + rng.standard_normal((n_train, 2)) @ A.T
+Xte = mean_true + rng.standard_normal((n_test, 2)) @ A.T
 
 
-if __name__ == "__main__":
-    main()
+# %% [markdown]
+# ## 1. Centring and standardising (PRE-1)
+
+# %%
+L.section("1. Centring and standardising, with statistics from the training set")
+mu, sd = Xtr.mean(axis=0), Xtr.std(axis=0)
+Xc, Xs = Xtr - mu, (Xtr - mu) / sd
+img = rng.uniform(0, 1, size=64)
+inst = lambda v: (v - v.mean()) / v.std()  # noqa: E731  per-instance standardising
+gain_diff = float(np.abs(inst(img) - inst(3.0 * img)).max())
+L.claim("PRE-1", np.abs(Xc.mean(0)).max() < 1e-12 and np.abs(Xs.mean(0)).max() < 1e-12
+        and np.abs(Xs.std(0) - 1).max() < 1e-12 and gain_diff < 1e-12,
+        "centring gives zero column means, standardising also unit stds; per-instance standardising "
+        "removes a global gain (x3 brightness gives the same output)",
+        max_abs_mean=float(np.abs(Xs.mean(0)).max()), max_std_err=float(np.abs(Xs.std(0) - 1).max()),
+        gain_x3_diff=gain_diff)
+
+
+# %% [markdown]
+# ## 2. Mean normalisation and min-max scaling (PRE-2)
+
+# %%
+L.section("2. Mean normalisation vs min-max scaling")
+lo, hi = Xtr.min(0), Xtr.max(0)
+Xmn = (Xtr - mu) / (hi - lo)                  # the deck's "(X - mean)/(max - min)"
+Xmm = (Xtr - lo) / (hi - lo)                  # min-max scaling
+pix = rng.integers(0, 256, size=(8, 8)).astype(np.float64)
+rows = [["(X - mean)/(max - min)", *Xmn.mean(0), *np.ptp(Xmn, 0), Xmn.min(), Xmn.max()],
+        ["(X - min)/(max - min)", *Xmm.mean(0), *np.ptp(Xmm, 0), Xmm.min(), Xmm.max()],
+        ["X / max(X), raw 2-D cloud", *(Xtr / Xtr.max()).mean(0), *np.ptp(Xtr / Xtr.max(), 0),
+         (Xtr / Xtr.max()).min(), (Xtr / Xtr.max()).max()]]
+L.table("scalings", ["scaling", "mean x1", "mean x2", "range x1", "range x2", "min", "max"], rows,
+        caption="Three scalings on the training cloud")
+L.claim("PRE-2", np.abs(Xmn.mean(0)).max() < 1e-12 and np.abs(np.ptp(Xmn, 0) - 1).max() < 1e-12
+        and Xmn.min() >= -1 and Xmn.max() <= 1 and (pix / pix.max()).min() >= 0 and (pix / pix.max()).max() == 1,
+        "(X - mean)/(max - min) gives zero mean and range exactly 1; "
+        "X/max(X) maps a non-negative image into [0, 1]",
+        range_err=float(np.abs(np.ptp(Xmn, 0) - 1).max()), image_min=float((pix / pix.max()).min()))
+L.slip("crash-course", 'scaling: "(X - mean)/(max - min)" presented as scaling to a range, and '
+       '"X = X/np.max(X) <- scale '
+       'image to be [0, 1]"',
+       "(X - mean)/(max - min) is mean normalisation (zero mean, range 1, values in [-1, 1]; here "
+       f"[{Xmn.min():.2f}, {Xmn.max():.2f}]); min-max scaling is (X - min)/(max - min) in [0, 1]. X/max(X) "
+       f"is in [0, 1] only for non-negative data: on this cloud it gives [{(Xtr / Xtr.max()).min():.2f}, 1]")
+
+fig, axes = plt.subplots(1, 4, figsize=(17, 4.6))
+scalings = [("Original", Xtr), ("Standardised (X - mean) / std", Xs),
+            ("Min-max (X - min) / (max - min)", Xmm), ("Mean norm. (X - mean) / (max - min)", Xmn)]
+# the three scaled clouds share one pair of axes, so that their different ranges show (the original,
+# in its own units, has its own); a dashed box marks each cloud's range
+shared = 1.1 * max(float(np.abs(Z).max()) for _, Z in scalings[1:])
+for ax, (title, Z) in zip(axes, scalings):
+    ax.scatter(Z[:, 0], Z[:, 1], s=5, alpha=0.35)
+    lo_z, hi_z = Z.min(axis=0), Z.max(axis=0)
+    ax.add_patch(plt.Rectangle(lo_z, *(hi_z - lo_z), fill=False, ls="--", lw=1, ec="C3"))
+    if ax is not axes[0]:
+        ax.set(xlim=(-shared, shared), ylim=(-shared, shared))
+    ax.set_aspect("equal", adjustable="box" if ax is not axes[0] else "datalim")
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.axvline(0, color="0.6", lw=0.8)
+    ax.set_title(title, fontsize=11)
+    ax.set_xlabel("feature 1")
+    ax.set_ylabel("feature 2")
+    ax.grid(alpha=0.3)
+    ax.text(0.02, 0.98, f"x1 in [{Z[:, 0].min():.2f}, {Z[:, 0].max():.2f}]\nx2 in [{Z[:, 1].min():.2f}, "
+            f"{Z[:, 1].max():.2f}]", transform=ax.transAxes, va="top", fontsize=9,
+            bbox=dict(fc="white", ec="0.7", alpha=0.9))
+fig.tight_layout()
+L.figure(fig, "scalings", caption="the same training cloud standardised, min-max scaled and mean-normalised; "
+         "the three scaled clouds share one pair of axes, dashed boxes mark each range (scaling changes the "
+         "ranges, not the correlation)")
+
+
+# %% [markdown]
+# ## 3. PCA and whitening (PRE-3, PRE-4)
+
+# %%
+L.section("3. PCA (decorrelation, reduction) and whitening")
+pca = PCAWhitener.fit(Xtr)
+Xp, Xw = pca.project(Xtr), pca.whiten(Xtr)
+Cp, Cw = cov(Xp), cov(Xw)
+# dimension reduction on a 10-D correlated set: kept variance = sum of the top-K eigenvalues
+D, K = 10, 3
+B = rng.standard_normal((D, D)) * np.linspace(3, 0.1, D)
+X10 = rng.standard_normal((n_train, D)) @ B.T
+p10 = PCAWhitener.fit(X10)
+kept = float(np.trace(cov(p10.project(X10, K))))
+E_eig = np.linalg.eig(cov(X10))[0].real
+eig_sorted = bool(np.all(np.diff(E_eig) <= 0))
+L.table("pca_covariances", ["data", "cov[0,0]", "cov[0,1]", "cov[1,1]"],
+        [["centred", *cov(Xc)[0], cov(Xc)[1, 1]], ["PCA-projected", *Cp[0], Cp[1, 1]],
+         ["whitened", *Cw[0], Cw[1, 1]]], caption="Covariance after each step (train set)")
+L.claim("PRE-3", abs(Cp[0, 1]) < 1e-10 * pca.E[0] and np.allclose(np.diag(Cp), pca.E, rtol=1e-10)
+        and abs(kept - p10.E[:K].sum()) < 1e-9 * kept and kept / np.trace(cov(X10)) > 0.5,
+        "projecting onto the eigenvectors decorrelates (cov = diag(E)); keeping the top K keeps the "
+        "most variance (sum of the top-K eigenvalues)",
+        offdiag=float(Cp[0, 1]), kept_fraction_top3_of_10=kept / float(np.trace(cov(X10))))
+# with eps the diagonal is E / (E + eps) = 1 - eps / E: off by at most eps / E_min
+L.claim("PRE-4", np.abs(Cw - np.eye(2)).max() <= 1.01 * pca.eps / pca.E.min(),
+        "dividing the projected columns by sqrt(eigenvalue) makes the covariance the identity "
+        "(up to eps / E_min with the eps guard)",
+        max_abs_cov_minus_I=float(np.abs(Cw - np.eye(2)).max()), eps_over_Emin=pca.eps / float(pca.E.min()))
+slide_diag = Xp.diagonal()  # the slide's X.diagonal(): entries X[0, 0], X[1, 1] of the data matrix
+L.slip("crash-course", "PCA code: [E, V] = np.linalg.eig(...); X[:, 0:K] as the top K; "
+       "whitening X / np.sqrt(X.diagonal()); "
+       "keeping the top K called whitening",
+       "np.linalg.eig does not sort eigenvalues (on the 10-D example its order is "
+       f"{'descending' if eig_sorted else 'not descending'}: {np.round(E_eig, 1).tolist()}), so use "
+       "E, V = np.linalg.eigh(C) (NumPy syntax, not MATLAB's [E, V]) and sort descending; whiten with "
+       "X / np.sqrt(E + eps) (X.diagonal() is the diagonal of the N x D data matrix, here "
+       f"{np.round(slide_diag, 2).tolist()}: two data values, not eigenvalues, and a negative one has no "
+       "square root); keeping the top K is "
+       "dimension reduction, not whitening")
+
+
+# %% [markdown]
+# ## 4. The four transforms side by side
+# Test points are transformed with the training statistics.
+
+# %%
+fig, axes = plt.subplots(1, 4, figsize=(17, 4.6))
+panels = [("Original data", Xtr, Xte), ("Zero-centred (train mean)", Xc, Xte - mu),
+          ("Decorrelated (PCA: X V)", Xp, pca.project(Xte)),
+          ("Whitened (X V / sqrt(E + eps))", Xw, pca.whiten(Xte))]
+for ax, (title, tr, te) in zip(axes, panels):
+    ax.scatter(tr[:, 0], tr[:, 1], s=6, alpha=0.35, label="train (fitted on)")
+    ax.scatter(te[:, 0], te[:, 1], s=8, alpha=0.7, marker="x", label="test (train statistics)")
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.axvline(0, color="0.6", lw=0.8)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_title(title)
+    ax.set_xlabel("feature 1" if ax is axes[0] or ax is axes[1] else "component 1")
+    ax.set_ylabel("feature 2" if ax is axes[0] or ax is axes[1] else "component 2")
+    ax.grid(alpha=0.3)
+axes[0].legend(loc="upper left", fontsize=8, markerscale=2)
+fig.tight_layout()
+L.figure(fig, "pca_whitening_four_panels",
+         caption="original, centred, PCA-decorrelated and whitened data (test set uses train statistics)")
+
+
+# %% [markdown]
+# ## 5. Train-only statistics (PRE-5)
+
+# %%
+L.section("5. Statistics fitted on train, applied unchanged to test")
+Xte_s = (Xte - mu) / sd
+Xte_w = pca.whiten(Xte)
+rows = [["standardised", *Xs.mean(0), *Xs.std(0), *Xte_s.mean(0), *Xte_s.std(0)],
+        ["whitened", *Xw.mean(0), *Xw.std(0), *Xte_w.mean(0), *Xte_w.std(0)]]
+L.table("train_vs_test_stats", ["transform", "train mean 1", "train mean 2", "train std 1", "train std 2",
+                                "test mean 1", "test mean 2", "test std 1", "test std 2"], rows,
+        caption="Train statistics are exactly 0/1 by construction; test statistics are close but not exact")
+test_dev = float(max(np.abs(Xte_s.mean(0)).max(), np.abs(Xte_s.std(0) - 1).max()))
+stored = np.allclose(pca.whiten(Xte), (Xte - Xtr.mean(0)) @ pca.V / np.sqrt(pca.E + pca.eps))
+L.claim("PRE-5", stored and np.abs(Xs.mean(0)).max() < 1e-12 and 1e-6 < test_dev < 4.0 / np.sqrt(n_test),
+        "the transform stores train statistics and applies them unchanged: test mean/std are close to 0/1 "
+        "but not exactly",
+        test_max_deviation=test_dev, n_test=n_test)
+
+
+# %% [markdown]
+# ## 6. Conditioning and gradient descent (PRE-6)
+
+# %%
+L.section("6. Condition number and gradient-descent iterations (least squares)")
+n6 = n_train
+f1 = 50.0 + 10.0 * rng.standard_normal(n6)              # large offset and scale
+f2 = 0.1 * f1 + 0.5 * rng.standard_normal(n6)          # correlated with f1, small scale
+F = np.stack([f1, f2], axis=1)
+y6 = 0.3 * f1 - 2.0 * f2 + 1.0 + 0.1 * rng.standard_normal(n6)
+m6, s6 = F.mean(0), F.std(0)
+w6 = PCAWhitener.fit(F)
+ones = np.ones((n6, 1))
+designs = {"raw features": np.hstack([F, ones]),
+           "standardised": np.hstack([(F - m6) / s6, ones]),
+           "whitened": np.hstack([w6.whiten(F), ones])}
+max_iter = 5_000 if L.quick else 50_000
+tol = 1e-6
+results = {k: gd_iterations(Xd, y6, tol, max_iter) for k, Xd in designs.items()}
+rows = [[k, kappa, kappa * np.log(1 / tol), it if it < max_iter else f">{max_iter}", curve[-1]]
+        for k, (it, curve, kappa) in results.items()]
+L.table("conditioning", ["inputs", "condition number of X^T X / N", "estimate kappa ln(1/tol)",
+                         "GD iterations to 1e-6", "final J - J* (rel.)"],
+        rows, caption="Least squares y ~ w1 f1 + w2 f2 + b, gradient descent with step 1/lambda_max")
+it_raw, it_std, it_white = (results[k][0] for k in designs)
+k_raw, k_std, k_white = (results[k][2] for k in designs)
+L.claim("PRE-6", k_raw > 1e3 * k_std and k_std > k_white and it_raw > 10 * it_std and it_std > it_white,
+        "raw, correlated, differently-scaled features are ill-conditioned and slow; standardising and "
+        "whitening cut the condition number and the iterations",
+        kappa_raw=k_raw, kappa_std=k_std, kappa_white=k_white, iters_raw=it_raw, iters_std=it_std,
+        iters_white=it_white)
+fig, ax = plt.subplots(figsize=(7.5, 4.6))
+for k, (it, curve, kappa) in results.items():
+    pts = [1.0] + curve  # iteration 0 (w = 0) has relative gap 1
+    ax.semilogy(np.arange(1, len(pts) + 1), pts, marker="o" if len(pts) < 5 else None,
+                label=f"{k} (condition number {kappa:.3g}): "
+                      + (plural(it, "step") if it < max_iter else f">{max_iter} steps"))
+ax.axhline(tol, color="k", ls=":", lw=1, label=f"tolerance {tol:g}")
+ax.set_xscale("log")
+ax.set_title("Gradient descent on least squares: preprocessing and speed")
+ax.set_xlabel("iteration + 1 (log scale)")
+ax.set_ylabel("(J - J*) / (J0 - J*) (log scale)")
+ax.legend(fontsize=9)
+ax.grid(alpha=0.3, which="major")
+fig.tight_layout()
+L.figure(fig, "gd_conditioning", caption="relative loss gap vs iteration for raw, standardised and whitened inputs")
+
+
+# %% [markdown]
+# ## 7. Normalize(mean, std) per channel (PRE-7)
+
+# %%
+L.section("7. transforms.Normalize per channel")
+ramp = md.tensor(np.linspace(0.0, 1.0, 3 * 2 * 5).reshape(3, 2, 5).astype(np.float32))
+out = normalize(ramp, (0.5, 0.5, 0.5), (0.1, 0.1, 0.1))
+imnet_mean, imnet_std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+px = md.tensor(np.array([0.0, 128.0, 255.0], dtype=np.float32)).reshape(1, 1, 3).broadcast_to(3, 1, 3) / 255.0
+imnet = normalize(px, imnet_mean, imnet_std).numpy()
+rows = [[c, imnet_mean[c], imnet_std[c], *imnet[c, 0]] for c in range(3)]
+L.table("imagenet_normalize", ["channel", "mean", "std", "pixel 0", "pixel 128", "pixel 255"], rows,
+        caption="ImageNet Normalize on x/255: where black, mid-grey and white pixels land")
+expect = (np.array([0.0, 1.0])[:, None] - np.array(imnet_mean)) / np.array(imnet_std)
+L.claim("PRE-7", abs(float(out.numpy().min()) + 5) < 1e-5 and abs(float(out.numpy().max()) - 5) < 1e-5
+        and out.dtype == md.float32 and np.allclose(imnet[:, 0, [0, 2]].T, expect, atol=1e-5),
+        "Normalize(0.5, 0.1) sends [0, 1] to [-5, 5]; ImageNet constants on x/255 as in the Training Tips deck",
+        out_min=float(out.numpy().min()), out_max=float(out.numpy().max()), white_red=float(imnet[0, 0, 2]))
+L.slip("training-tips",
+       "transform demo: Normalize(mean 0.5, std 0.1) followed by ToPILImage shown as the normalised image",
+       "the normalised values lie in [-5, 5], outside the valid pixel range, so ToPILImage's picture is not "
+       "a faithful view of the normalised tensor")
+
+
+# %% [markdown]
+# ## Summary
+# `L.finish()` prints every claim with its result and fails the lesson if any did not hold.
+
+# %%
+L.finish()

@@ -1,46 +1,61 @@
-"""Run the lessons and build the index page: the logic behind ``python -m lessons``.
+"""Run the lessons and write their pages: the logic behind ``python -m lessons``.
 
 Usage (``python -m lessons --help`` prints the same)::
 
-    python -m lessons                      # run every lessons/NN_*.py, write lesson_output/index.{md,html}
+    python -m lessons                      # every lessons/NN_*.py; pages in lesson_output/ (open index.html)
     python -m lessons --quick              # small sizes: the whole set in seconds
     python -m lessons list                 # number, name and title of every lesson
     python -m lessons run 02 --quick       # one or several lessons, by number or by (part of the) name
-    python -m lessons run 01 activation_statistics --out /tmp/out
-    python -m lessons --claims PATH        # CLAIMS.md to compare coverage with (default ../shared/lectures/CLAIMS.md)
+    python -m lessons run 01 activation_statistics --out /tmp/out --seed 3
 
-Lessons are discovered by file name (``NN_name.py`` in this folder, sorted) and each is run by
-calling its ``main([...,"--out", DIR])``, which returns a :class:`~lessons._lesson.LessonResult`.
+A lesson file is a sequence of ``# %%`` cells. The runner executes its code cells one after the
+other in one namespace (as a notebook does), with the settings given here (see
+``lessons._lesson.use_settings``), and keeps each markdown cell's text. So each lesson's page,
+``<out>/NN_name.html``, follows the lesson's own order: its markdown, then what each code cell
+printed, tabulated and drew, then its claims (statement and source from ``lessons/claims.md``,
+and the result) and its corrections of the decks. ``<out>/index.html`` lists every lesson that has
+run into ``<out>`` (running one lesson updates its line and keeps the others) and the claim
+coverage; ``<out>/claims.html`` shows the whole catalogue.
+
 A lesson whose claim fails (:class:`~lessons._lesson.ClaimFailed`) or that crashes is reported by
 name and the runner exits with status 1, after running all the others. A lesson's printed output
-goes to ``<out>/<lesson>/log.txt`` (``-v`` shows it live instead).
+goes to ``<out>/NN_name/log.txt`` (``-v`` shows it live as well).
 """
-
-from __future__ import annotations
 
 import argparse
 import contextlib
 import html
-import importlib.util
 import io
+import json
 import re
 import sys
 import time
 import traceback
-from dataclasses import dataclass
+import types
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Sequence
 
-from lessons._lesson import DEFAULT_OUT, ClaimFailed, LessonResult, lesson_markdown, markdown_table
+from lessons import catalogue as catalogue_module
+from lessons._lesson import (
+    DEFAULT_OUT,
+    Claim,
+    ClaimFailed,
+    Figure,
+    Lesson,
+    LessonResult,
+    Note,
+    Section,
+    Settings,
+    Table,
+    markdown_table,
+    plural,
+    use_settings,
+)
 
 LESSONS_DIR = Path(__file__).resolve().parent
 LESSON_FILE = re.compile(r"^(\d\d)_([A-Za-z0-9_]+)\.py$")
-CLAIM_ROW = re.compile(r"^\|\s*([A-Z]+-\d+)\s*\|", re.MULTILINE)
-
-
-def default_claims_path() -> Path:
-    """``../shared/lectures/CLAIMS.md`` next to the repository (the lecture notes' claim list)."""
-    return LESSONS_DIR.parent.parent / "shared" / "lectures" / "CLAIMS.md"
+TITLE = re.compile(r"Lesson\(\s*[\"'][^\"']+[\"']\s*,\s*([\"'])(.+?)\1")
 
 
 @dataclass
@@ -53,20 +68,62 @@ class LessonInfo:
 
     @property
     def title(self) -> str:
-        """The title given to ``Lesson(__file__, "<title>", ...)``, read from the source (no import)."""
-        match = re.search(r"Lesson\(\s*__file__\s*,\s*([\"'])(.+?)\1", self.path.read_text(encoding="utf-8"))
+        """The title given to ``Lesson("NN_name", "<title>")``, read from the source (no import)."""
+        match = TITLE.search(self.path.read_text(encoding="utf-8"))
         return match.group(2) if match else self.name[3:].replace("_", " ")
 
 
 @dataclass
+class Cell:
+    """A ``# %%`` cell: ``kind`` "code" or "markdown", its ``text``, and the 0-based line its text starts on."""
+
+    kind: str
+    text: str
+    line: int
+
+
+def parse_cells(source: str) -> list[Cell]:
+    """Split a lesson's source at its top-level ``# %%`` markers (jupytext's "percent" format).
+
+    Markdown cells lose their leading ``# `` so that their text is plain markdown; blank cells are dropped.
+    """
+    cells: list[Cell] = []
+    kind, start, body = "code", 0, []  # type: tuple[str, int, list[str]]
+
+    def flush() -> None:
+        if kind == "markdown":
+            text = "\n".join(ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in body).strip()
+        else:
+            text = "\n".join(body)
+        if text.strip():
+            cells.append(Cell(kind, text, start))
+
+    for i, line in enumerate(source.splitlines()):
+        if line.startswith("# %%"):
+            flush()
+            kind, start, body = ("markdown" if "[markdown]" in line else "code"), i + 1, []
+        else:
+            body.append(line)
+    flush()
+    return cells
+
+
+@dataclass
 class Outcome:
-    """What happened when one lesson ran. ``status`` is "ok", "claims failed" or "crashed"."""
+    """What happened when one lesson ran. ``status`` is "ok", "claims failed" or "crashed".
+
+    ``blocks`` is the page in the lesson's order: ``("markdown", text)`` for a markdown cell and
+    ``("items", start, stop)`` for the items (``result.items[start:stop]``) a code cell produced.
+    ``namespace`` holds the lesson's globals after the run (its functions, for tests).
+    """
 
     lesson: LessonInfo
     status: str
     seconds: float
     result: LessonResult | None = None
     error: str = ""
+    blocks: list[tuple] = field(default_factory=list)
+    namespace: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -106,29 +163,10 @@ def select(lessons: Sequence[LessonInfo], specs: Sequence[str]) -> list[LessonIn
     return chosen
 
 
-def load_main(lesson: LessonInfo) -> Callable[[Sequence[str]], LessonResult]:
-    """Import a lesson file (its name starts with a digit, so by path) and return its ``main``."""
-    module_name = f"lessons._run_{lesson.name}"
-    spec = importlib.util.spec_from_file_location(module_name, lesson.path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import lesson file {lesson.path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(module_name, None)
-        raise
-    main = getattr(module, "main", None)
-    if not callable(main):
-        raise AttributeError(f"lesson {lesson.path.name} has no main(argv) function")
-    return main
-
-
 class _Tee(io.TextIOBase):
     """Write to several text streams at once (the log file and, with -v, the terminal)."""
 
-    def __init__(self, *streams: io.TextIOBase):
+    def __init__(self, *streams: Any):
         self.streams = streams
 
     def write(self, text: str) -> int:
@@ -141,117 +179,151 @@ class _Tee(io.TextIOBase):
             s.flush()
 
 
-def run_one(lesson: LessonInfo, quick: bool, out: Path, verbose: bool = False, seed: int | None = None) -> Outcome:
-    """Run one lesson, never raising: a failed claim or a crash becomes the outcome's status.
+def execute(lesson: LessonInfo, settings: Settings) -> Outcome:
+    """Execute a lesson cell by cell with ``settings``, never raising (a failure becomes the status)."""
+    path = lesson.path
+    cells = parse_cells(path.read_text(encoding="utf-8"))
+    module = types.ModuleType(f"lessons.{lesson.name}")
+    module.__file__ = str(path)
+    sys.modules[module.__name__] = module  # dataclasses defined in a lesson look their module up here
+    blocks: list[tuple] = []
+    known = len(Lesson.created)
+    start = time.perf_counter()
 
-    ``seed`` overrides the lesson's default seed (the claims must hold for any seed, not one lucky one).
-    """
-    argv = (["--quick"] if quick else []) + ["--out", str(out)] + ([] if seed is None else ["--seed", str(seed)])
+    def current() -> LessonResult | None:
+        return Lesson.created[-1].result if len(Lesson.created) > known else None
+
+    status, error = "ok", ""
+    try:
+        with use_settings(settings):
+            for cell in cells:
+                if cell.kind == "markdown":
+                    blocks.append(("markdown", cell.text))
+                    continue
+                made = current()
+                before = len(made.items) if made else 0
+                try:
+                    # padded with newlines so that a traceback names the line of the lesson file
+                    exec(compile("\n" * cell.line + cell.text, str(path), "exec"), module.__dict__)
+                finally:
+                    made = current()
+                    if made is not None:
+                        blocks.append(("items", before, len(made.items)))
+    except ClaimFailed as err:
+        print(str(err))
+        status = "claims failed"
+        error = f"claim(s) no longer hold: {', '.join(c.id for c in err.failed)}\n{err}"
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # a crash (SystemExit included) must not stop the other lessons
+        text = traceback.format_exc()
+        print(text)
+        status, error = "crashed", f"{type(err).__name__}: {err}\n{text}"
+    finally:
+        sys.modules.pop(module.__name__, None)
+    result = current()
+    if status == "ok" and result is None:
+        status, error = "crashed", 'the lesson made no Lesson: start it with L = Lesson("NN_name", "Title")'
+    elif status == "ok" and result is not None and not result.finished:
+        status, error = "crashed", "the lesson did not end with L.finish()"
+    if result is not None and not result.finished:
+        result.seconds = time.perf_counter() - start
+    return Outcome(lesson, status, time.perf_counter() - start, result, error, blocks, dict(module.__dict__))
+
+
+def run_one(lesson: LessonInfo, quick: bool, out: Path, verbose: bool = False, seed: int | None = None) -> Outcome:
+    """Run one lesson with its output (and log.txt) under ``out``; write its summary and its page."""
     log_dir = out / lesson.name
     log_dir.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
     with open(log_dir / "log.txt", "w", encoding="utf-8") as log:
         stream = _Tee(log, sys.stdout) if verbose else log
         with contextlib.redirect_stdout(stream):  # type: ignore[type-var]
-            try:
-                result = load_main(lesson)(argv)
-                if not isinstance(result, LessonResult):
-                    raise TypeError(f"main() returned {type(result).__name__}, expected a LessonResult "
-                                    "(end the lesson with `return L.finish()`)")
-                return Outcome(lesson, "ok", time.perf_counter() - start, result)
-            except ClaimFailed as err:
-                print(str(err))
-                failed = ", ".join(c.id for c in err.failed)
-                return Outcome(lesson, "claims failed", time.perf_counter() - start, err.result,
-                               f"claim(s) no longer hold: {failed}\n{err}")
-            except KeyboardInterrupt:
-                raise
-            except BaseException as err:  # a crash (SystemExit from argparse included) must not stop the others
-                text = traceback.format_exc()
-                print(text)
-                return Outcome(lesson, "crashed", time.perf_counter() - start, None,
-                               f"{type(err).__name__}: {err}\n{text}")
+            outcome = execute(lesson, Settings(quick, str(out), seed))
+    write_summary(outcome, out)
+    return outcome
 
 
 def summary_line(o: Outcome) -> str:
     """``02_activation_statistics   ok   9.8 s  8 figures  7 claims`` (plus the reason on failure)."""
     r = o.result
-    figures = f"{len(r.figures)} figures" if r else "- figures"
-    claims = f"{len(r.claims)} claims" if r else "- claims"
+    figures = plural(len(r.figures), "figure") if r else "- figures"
+    claims = plural(len(r.claims), "claim") if r else "- claims"
     line = f"{o.lesson.name:<36} {o.status:<13} {o.seconds:6.1f} s  {figures:>11}  {claims:>10}"
     if not o.ok:
         line += "  <- " + o.error.splitlines()[0]
     return line
 
 
-def claims_in(path: Path) -> list[str]:
-    """The claim IDs listed in a CLAIMS.md file (first column of its tables), in file order."""
-    ids: list[str] = []
-    for cid in CLAIM_ROW.findall(path.read_text(encoding="utf-8")):
-        if cid not in ids:
-            ids.append(cid)
-    return ids
+# ------------------------------------------------------------------------------ summaries and coverage
 
 
-def _id_key(cid: str) -> tuple[str, int]:
-    prefix, _, num = cid.partition("-")
-    return prefix, int(num)
+def write_summary(o: Outcome, out: Path) -> Path:
+    """``<out>/NN_name/summary.json``: what the index needs about one run (kept between runs)."""
+    r = o.result
+    data = {"name": o.lesson.name, "title": r.title if r else o.lesson.title, "status": o.status,
+            "seconds": round(o.seconds, 2), "quick": r.quick if r else None, "seed": r.seed if r else None,
+            "figures": len(r.figures) if r else 0,
+            "claims": [[c.id, c.passed] for c in r.claims] if r else [],
+            "error": o.error.splitlines()[0] if o.error else "", "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+    path = out / o.lesson.name / "summary.json"
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    return path
 
 
-def covered_ids(outcomes: Sequence[Outcome]) -> dict[str, list[str]]:
-    """Claim ID -> lessons that checked it and saw it hold."""
+def read_summaries(out: Path, lessons: Sequence[LessonInfo]) -> list[dict[str, Any]]:
+    """The summaries in ``out`` of the lessons that exist, in lesson order (lessons never run are left out)."""
+    found = []
+    for les in lessons:
+        path = out / les.name / "summary.json"
+        if path.is_file():
+            found.append(json.loads(path.read_text(encoding="utf-8")))
+    return found
+
+
+def covered_ids(summaries: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
+    """Claim ID -> the lessons that checked it and saw it hold."""
     cov: dict[str, list[str]] = {}
-    for o in outcomes:
-        if o.result is None:
-            continue
-        for c in o.result.claims:
-            if c.passed and o.lesson.name not in cov.setdefault(c.id, []):
-                cov[c.id].append(o.lesson.name)
-    return dict(sorted(cov.items(), key=lambda kv: _id_key(kv[0])))
+    for s in summaries:
+        for cid, passed in s["claims"]:
+            if passed and s["name"] not in cov.setdefault(cid, []):
+                cov[cid].append(s["name"])
+    return {k: v for k, v in cov.items() if v}
 
 
-# ------------------------------------------------------------------------------------- index page
-
-
-def index_markdown(outcomes: Sequence[Outcome], quick: bool, all_ids: list[str] | None) -> str:
-    """``index.md``: a summary table, then every lesson's notes, tables, figures, claims and slips."""
-    parts = ["# minidl lessons" + (" (quick run)" if quick else ""), ""]
-    rows = [[o.lesson.name, o.result.title if o.result else o.lesson.title, o.status, f"{o.seconds:.1f} s",
-             len(o.result.figures) if o.result else "-", len(o.result.claims) if o.result else "-"]
-            for o in outcomes]
-    parts += [markdown_table(["lesson", "title", "status", "time", "figures", "claims"], rows), ""]
-    cov = covered_ids(outcomes)
-    parts.append(f"**Claims covered ({len(cov)}):** " + (", ".join(cov) or "none"))
-    if all_ids is not None:
-        missing = [c for c in all_ids if c not in cov]
-        parts.append(f"\n**Claims not yet covered ({len(missing)} of {len(all_ids)}):** "
-                     + (", ".join(missing) or "none"))
-    parts.append("")
-    for o in outcomes:
-        if o.result is not None:
-            parts.append(lesson_markdown(o.result, link_prefix=f"{o.lesson.name}/"))
-        else:
-            parts.append(f"## {o.lesson.name}: {o.lesson.title}\n")
-        if not o.ok:
-            parts.append(f"**{o.status.upper()}**\n\n```\n{o.error.strip()}\n```\n")
-    return "\n".join(parts) + "\n"
-
+# ------------------------------------------------------------------------------------------ HTML
 
 _CSS = """
-body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
-h1 { border-bottom: 2px solid #444; } h2 { margin-top: 2.5em; border-bottom: 1px solid #aaa; }
-table { border-collapse: collapse; margin: 0.6em 0 1.4em 0; font-size: 0.92em; }
-th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: left; } th { background: #eee; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-figure { margin: 1.2em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
-figcaption { font-style: italic; color: #444; }
+*, *::before, *::after { box-sizing: border-box; }
+body { font-family: system-ui, sans-serif; font-size: 17px; line-height: 1.45; max-width: 1200px;
+       margin: 0 auto; padding: 0 1.2em 3em; color: #222; }
+nav { background: #fafafa; border-bottom: 1px solid #ccc; padding: 0.4em 0; z-index: 1; }
+nav ul { display: flex; flex-wrap: wrap; gap: 0.2em 1.1em; list-style: none; margin: 0; padding: 0; }
+nav a { text-decoration: none; } nav a.here { font-weight: bold; text-decoration: underline; }
+h1 { border-bottom: 2px solid #444; } h2 { margin-top: 1.8em; border-bottom: 1px solid #aaa; }
+.wide { overflow-x: auto; max-width: 100%; }
+table { border-collapse: collapse; margin: 0.5em 0 1.2em; font-size: 0.9em; }
+th, td { border: 1px solid #bbb; padding: 0.25em 0.55em; text-align: left; vertical-align: top;
+         overflow-wrap: break-word; } th { background: #eee; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+figure { margin: 1em 0 1.6em; } figure img { max-width: 100%; height: auto; border: 1px solid #ddd; cursor: zoom-in; }
+figcaption { font-style: italic; color: #444; } .hint { font-size: 0.85em; color: #777; font-style: normal; }
 .ok { color: #176b2c; font-weight: bold; } .failed { color: #b00020; font-weight: bold; }
-.slip { background: #fff7e0; border-left: 4px solid #e0a000; padding: 0.4em 0.8em; margin: 0.5em 0; }
-pre { background: #f4f4f4; padding: 0.6em; overflow-x: auto; }
-nav a { margin-right: 1em; }
+p.claim { margin: 0.3em 0; padding: 0.2em 0.6em; border-left: 4px solid #3a9a55; background: #f1f8f2; }
+p.claim.failed-claim { border-left-color: #b00020; background: #fdecee; }
+.slip { background: #fff7e0; border-left: 4px solid #e0a000; padding: 0.4em 0.8em; margin: 0.6em 0; }
+.source { color: #555; font-size: 0.9em; } .meta { color: #555; }
+pre { background: #f4f4f4; padding: 0.6em; overflow-x: auto; white-space: pre-wrap; }
+code { background: #f2f2f2; padding: 0 0.2em; }
 """
 
 _NUMBER = re.compile(r"^[-+]?(\d[\d.,]*|\.\d+)(e[-+]?\d+)?( ?[a-z%]+)?$", re.IGNORECASE)
+
+
+def _markdown(text: str) -> str:
+    """Markdown to HTML with markdown-it-py (CommonMark plus tables; raw HTML in the source is escaped)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
 
 
 def _html_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -266,73 +338,179 @@ def _html_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
     head = "<tr>" + "".join(cell("th", h) for h in headers) + "</tr>"
     body = "".join("<tr>" + "".join(cell("td", str(c)) for c in row) + "</tr>" for row in rows)
-    return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
+    return f"<div class='wide'><table><thead>{head}</thead><tbody>{body}</tbody></table></div>"
 
 
-def markdown_to_html_table(text: str) -> str:
-    """Turn a table made by :func:`lessons._lesson.markdown_table` back into an HTML table."""
-    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
-    split = [[c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", ln.strip()[1:-1])]
-             for ln in lines if not set(ln) <= set("|- ")]
-    if not split:
-        return ""
-    return _html_table(split[0], split[1:])
+def _page(title: str, nav: str, body: Sequence[str]) -> str:
+    return "\n".join([f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+                      f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+                      f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>", nav, *body,
+                      "</body></html>"]) + "\n"
 
 
-def index_html(outcomes: Sequence[Outcome], quick: bool, all_ids: list[str] | None) -> str:
-    """``index.html``: one self-contained page (inline CSS; figures linked relatively) for a browser."""
+def _nav(lessons: Sequence[LessonInfo], out: Path, here: str = "") -> str:
+    """Links to the index, the claims page and every lesson page (it wraps on a narrow screen)."""
+    links = [("index.html", "Index"), ("claims.html", "Claims")] + \
+            [(f"{les.name}.html", les.name) for les in lessons]
+    mark = {here: " class='here'"}
+    items = "".join(f"<li><a href='{html.escape(href)}'{mark.get(href, '')}>{html.escape(text)}</a></li>"
+                    for href, text in links)
+    return f"<nav><ul>{items}</ul></nav>"
+
+
+def _item_html(item: Any, lesson_name: str) -> str:
     esc = html.escape
-    title = "minidl lessons" + (" (quick run)" if quick else "")
-    out = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(title)}</title>",
-           f"<style>{_CSS}</style></head><body>", f"<h1>{esc(title)}</h1>"]
-    out.append("<nav>" + "".join(f"<a href='#{esc(o.lesson.name)}'>{esc(o.lesson.name)}</a>" for o in outcomes)
-               + "</nav>")
-    rows = [[o.lesson.name, o.result.title if o.result else o.lesson.title,
-             "ok" if o.ok else "FAILED", f"{o.seconds:.1f} s",
-             str(len(o.result.figures)) if o.result else "-", str(len(o.result.claims)) if o.result else "-"]
-            for o in outcomes]
-    out.append(_html_table(["lesson", "title", "status", "time", "figures", "claims"], rows))
-    cov = covered_ids(outcomes)
-    out.append(f"<p><b>Claims covered ({len(cov)}):</b> {esc(', '.join(cov) or 'none')}</p>")
-    if all_ids is not None:
-        missing = [c for c in all_ids if c not in cov]
-        out.append(f"<p><b>Claims not yet covered ({len(missing)} of {len(all_ids)}):</b> "
-                   f"{esc(', '.join(missing) or 'none')}</p>")
-    for o in outcomes:
-        r = o.result
-        out.append(f"<h2 id='{esc(o.lesson.name)}'>{esc(o.lesson.name)}: {esc(r.title if r else o.lesson.title)}</h2>")
-        if not o.ok:
-            out.append(f"<p class='failed'>{esc(o.status.upper())}</p><pre>{esc(o.error.strip())}</pre>")
-        if r is None:
-            continue
-        out += [f"<p>{esc(n)}</p>" for n in r.notes]
-        for t in r.tables:
-            if t.caption:
-                out.append(f"<p><b>{esc(t.caption)}</b></p>")
-            out.append(markdown_to_html_table(t.markdown))
-        for f in r.figures:
-            src = esc(f"{o.lesson.name}/{f.path.name}")
-            out.append(f"<figure><a href='{src}'><img src='{src}' alt='{esc(f.caption or f.path.name)}'></a>"
-                       f"<figcaption>{esc(f.caption)}</figcaption></figure>")
-        if r.claims:
-            out.append("<h3>Claims checked</h3>")
-            out.append(_html_table(["claim", "result", "what", "measured"],
-                                   [[c.id, "ok" if c.passed else "FAILED", c.message, c.detail] for c in r.claims]))
-        if r.slips:
-            out.append("<h3>Deck slips</h3>")
-            out += [f"<div class='slip'><b>Deck {esc(s.deck)}</b>: the slide says {esc(s.slide_says)}.<br>"
-                    f"<b>Correct:</b> {esc(s.correct)}</div>" for s in r.slips]
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    if isinstance(item, Section):
+        return f"<h3>{esc(item.title)}</h3>"
+    if isinstance(item, Note):
+        return f"<p>{esc(item.text)}</p>"
+    if isinstance(item, Table):
+        caption = f"<p><b>{esc(item.caption)}</b></p>" if item.caption else ""
+        return caption + _html_table(item.headers, item.rows)
+    if isinstance(item, Figure):
+        src = esc(f"{lesson_name}/{item.path.name}")
+        return (f"<figure><a href='{src}' target='_blank'><img src='{src}' alt='{esc(item.caption or item.path.name)}'>"
+                f"</a><figcaption>{esc(item.caption)} <span class='hint'>(click for full size)</span>"
+                "</figcaption></figure>")
+    if isinstance(item, Claim):
+        mark = "holds" if item.passed else "FAILED"
+        cls = "claim" if item.passed else "claim failed-claim"
+        detail = f" <span class='source'>({esc(item.detail)})</span>" if item.detail else ""
+        return f"<p class='{cls}'><b>{esc(item.id)} {mark}:</b> {esc(item.message)}{detail}</p>"
+    return ""  # slips go to the end of the page
 
 
-def write_index(outcomes: Sequence[Outcome], out: Path, quick: bool, all_ids: list[str] | None) -> tuple[Path, Path]:
-    """Write ``<out>/index.md`` and ``<out>/index.html``; return their paths."""
+def lesson_html(o: Outcome, lessons: Sequence[LessonInfo], out: Path, cat: catalogue_module.Catalogue) -> str:
+    """One lesson's page: its cells in order, then its claims and its corrections of the decks."""
+    esc = html.escape
+    r = o.result
+    title = f"{o.lesson.name}: {r.title if r else o.lesson.title}"
+    body = []
+    state = "<span class='ok'>ok</span>" if o.ok else f"<span class='failed'>{esc(o.status.upper())}</span>"
+    mode = "" if r is None else (", quick mode" if r.quick else ", full mode") + f", seed {r.seed}"
+    counts = "" if r is None else f", {plural(len(r.figures), 'figure')}, {plural(len(r.claims), 'claim')}"
+    body.append(f"<p class='meta'>{esc(o.lesson.name)}: {state}, {o.seconds:.1f} s{esc(mode)}{esc(counts)}</p>")
+    if not o.ok:
+        body.append(f"<pre class='failed'>{esc(o.error.strip())}</pre>")
+    for block in o.blocks:
+        if block[0] == "markdown":
+            body.append(_markdown(block[1]))
+        elif r is not None:
+            body += [_item_html(item, o.lesson.name) for item in r.items[block[1]:block[2]]]
+    if r is not None and r.claims:
+        body.append("<h2>Claims checked</h2>")
+        seen: dict[str, list[Claim]] = {}
+        for c in r.claims:
+            seen.setdefault(c.id, []).append(c)
+        for cid, checks in seen.items():
+            entry = cat.claims.get(cid)
+            good = all(c.passed for c in checks)
+            body.append(f"<h3 id='{esc(cid)}'>{esc(cid)} <span class='{'ok' if good else 'failed'}'>"
+                        f"{'holds' if good else 'FAILED'}</span></h3>")
+            body.append(f"<p>{esc(entry.text) if entry else '(not in the catalogue)'}</p>")
+            if entry:
+                body.append(f"<p class='source'>Source: {esc(cat.source_text(cid))}</p>")
+            body.append("<ul>" + "".join(
+                f"<li><span class='{'ok' if c.passed else 'failed'}'>{'ok' if c.passed else 'FAILED'}</span> "
+                f"{esc(c.message)}" + (f" <span class='source'>({esc(c.detail)})</span>" if c.detail else "") + "</li>"
+                for c in checks) + "</ul>")
+    if r is not None and r.slips:
+        body.append("<h2>Corrections of the decks</h2>")
+        body += [f"<div class='slip'><b>{esc(cat.deck_title(s.deck))}</b>: the slide says {esc(s.slide_says)}.<br>"
+                 f"<b>Correct:</b> {esc(s.correct)}</div>" for s in r.slips]
+    return _page(title, _nav(lessons, out, f"{o.lesson.name}.html"), body)
+
+
+def index_html(summaries: Sequence[dict[str, Any]], lessons: Sequence[LessonInfo], out: Path,
+               cat: catalogue_module.Catalogue) -> str:
+    """The index: every lesson run into ``out`` (title, status, time, figure and claim counts) and coverage."""
+    esc = html.escape
+    body = ["<h1>minidl lessons</h1>",
+            "<p>Each lesson reproduces claims of five lecture decks on training deep networks and asserts them; "
+            "click a lesson for its page.</p>"]
+    rows = []
+    for s in summaries:
+        ids = sorted({cid for cid, _ in s["claims"]}, key=_id_key)
+        status = "ok" if s["status"] == "ok" else f"<span class='failed'>{esc(s['status'].upper())}</span>"
+        mode = "-" if s["quick"] is None else ("quick" if s["quick"] else "full")
+        rows.append(f"<tr><td><a href='{esc(s['name'])}.html'>{esc(s['name'])}</a></td><td>{esc(s['title'])}</td>"
+                    f"<td>{status}</td><td>{esc(mode)}</td><td class='num'>{s['seconds']:.1f} s</td>"
+                    f"<td class='num'>{s['figures']}</td><td class='num'>{len(s['claims'])}</td>"
+                    f"<td>{esc(', '.join(ids))}</td></tr>")
+    body.append("<div class='wide'><table><thead><tr><th>lesson</th><th>title</th><th>status</th><th>mode</th>"
+                "<th>time</th><th>figures</th><th>claims checked</th><th>claim IDs</th></tr></thead><tbody>"
+                + "".join(rows) + "</tbody></table></div>")
+    missing_runs = [les.name for les in lessons if les.name not in {s["name"] for s in summaries}]
+    if missing_runs:
+        body.append(f"<p class='meta'>Not run into this folder yet: {esc(', '.join(missing_runs))}.</p>")
+    cov = covered_ids(summaries)
+    in_cat = [cid for cid in cat.claims if cid in cov]
+    missing = [cid for cid in cat.claims if cid not in cov]
+    body.append(f"<h2>Coverage</h2><p><b>{len(in_cat)} of {len(cat.claims)}</b> claims of the catalogue are "
+                f"checked and hold in these lessons (<a href='claims.html'>the catalogue</a>).</p>")
+    body.append(f"<p><b>Not yet covered ({len(missing)}):</b> {esc(', '.join(missing) or 'none')}</p>")
+    unknown = [cid for cid in cov if cid not in cat.claims]
+    if unknown:
+        body.append(f"<p class='failed'>Checked but not in the catalogue: {esc(', '.join(unknown))}</p>")
+    return _page("minidl lessons", _nav(lessons, out, "index.html"), body)
+
+
+def claims_html(summaries: Sequence[dict[str, Any]], lessons: Sequence[LessonInfo], out: Path,
+                cat: catalogue_module.Catalogue) -> str:
+    """The catalogue as a page: decks, then every claim with its source and where it was checked."""
+    esc = html.escape
+    cov = covered_ids(summaries)
+    failed = {cid for s in summaries for cid, passed in s["claims"] if not passed}
+    body = ["<h1>The claims the lessons check</h1>", "<h2>Decks</h2>",
+            _html_table(["key", "deck"], [[k, v] for k, v in cat.decks.items()]), "<h2>Claims</h2>"]
+    rows = []
+    for cid, c in cat.claims.items():
+        if cid in failed:
+            result = "<span class='failed'>FAILED</span>"
+        elif cid in cov:
+            result = "holds in " + ", ".join(f"<a href='{esc(n)}.html#{esc(cid)}'>{esc(n[:2])}</a>" for n in cov[cid])
+        else:
+            result = "-"
+        rows.append(f"<tr><td id='{esc(cid)}'>{esc(cid)}</td><td>{esc(c.text)}</td>"
+                    f"<td>{esc('; '.join(cat.decks[k] for k in c.sources))}</td><td>{result}</td></tr>")
+    body.append("<div class='wide'><table><thead><tr><th>ID</th><th>claim</th><th>source</th><th>checked</th></tr>"
+                "</thead><tbody>" + "".join(rows) + "</tbody></table></div>")
+    return _page("minidl lessons: claims", _nav(lessons, out, "claims.html"), body)
+
+
+def _id_key(cid: str) -> tuple[str, int]:
+    prefix, _, num = cid.partition("-")
+    return prefix, int(num) if num.isdigit() else 0
+
+
+def index_markdown(summaries: Sequence[dict[str, Any]], cat: catalogue_module.Catalogue) -> str:
+    """``index.md``: the index as plain markdown (for a terminal or a repository viewer)."""
+    rows = [[s["name"], s["title"], s["status"], "-" if s["quick"] is None else ("quick" if s["quick"] else "full"),
+             f"{s['seconds']:.1f} s", s["figures"], len(s["claims"])] for s in summaries]
+    cov = covered_ids(summaries)
+    missing = [cid for cid in cat.claims if cid not in cov]
+    return "\n".join(["# minidl lessons", "",
+                      markdown_table(["lesson", "title", "status", "mode", "time", "figures", "claims"], rows), "",
+                      f"**Claims covered: {sum(c in cov for c in cat.claims)} of {len(cat.claims)}.** "
+                      f"Not yet covered: {', '.join(missing) or 'none'}", ""])
+
+
+def write_pages(outcomes: Sequence[Outcome], out: Path, lessons: Sequence[LessonInfo]) -> Path:
+    """Write the page of each lesson just run, then the index and the claims page; return the index path."""
+    cat = catalogue_module.load()
     out.mkdir(parents=True, exist_ok=True)
-    md_path, html_path = out / "index.md", out / "index.html"
-    md_path.write_text(index_markdown(outcomes, quick, all_ids), encoding="utf-8")
-    html_path.write_text(index_html(outcomes, quick, all_ids), encoding="utf-8")
-    return md_path, html_path
+    summaries = read_summaries(out, lessons)
+    (out / "index.md").write_text(index_markdown(summaries, cat), encoding="utf-8")
+    try:
+        import markdown_it  # noqa: F401
+    except ImportError:
+        print("note: the HTML pages need markdown-it-py (pip install -e \".[lessons]\"); wrote index.md only")
+        return out / "index.md"
+    for o in outcomes:
+        (out / f"{o.lesson.name}.html").write_text(lesson_html(o, lessons, out, cat), encoding="utf-8")
+    (out / "index.html").write_text(index_html(summaries, lessons, out, cat), encoding="utf-8")
+    (out / "claims.html").write_text(claims_html(summaries, lessons, out, cat), encoding="utf-8")
+    return out / "index.html"
 
 
 # ------------------------------------------------------------------------------------------ CLI
@@ -341,12 +519,9 @@ def write_index(outcomes: Sequence[Outcome], out: Path, quick: bool, all_ids: li
 def _add_run_options(p: argparse.ArgumentParser, suppress: bool) -> None:
     default = (lambda v: argparse.SUPPRESS) if suppress else (lambda v: v)
     p.add_argument("--quick", action="store_true", default=default(False),
-                   help="small sizes: every lesson in seconds (the whole set within 30 s)")
+                   help="small sizes: every lesson in seconds, the same claims")
     p.add_argument("--out", default=default(DEFAULT_OUT), metavar="DIR",
-                   help=f"output folder for figures, tables and the index (default {DEFAULT_OUT}/)")
-    p.add_argument("--claims", default=default(None), metavar="PATH",
-                   help="CLAIMS.md to report uncovered claim IDs against "
-                        "(default ../shared/lectures/CLAIMS.md when it exists; information only)")
+                   help=f"output folder for figures, tables and the pages (default {DEFAULT_OUT}/)")
     p.add_argument("-v", "--verbose", action="store_true", default=default(False),
                    help="show each lesson's printed output live (it always goes to <out>/<lesson>/log.txt)")
     p.add_argument("--no-progress", action="store_true", default=default(False), help="no progress bar")
@@ -359,8 +534,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m lessons",
         description="Run the minidl lessons: each reproduces claims of the lecture decks, prints its tables, "
                     "saves its figures and asserts the claims (a failed claim means the lesson no longer "
-                    "teaches the truth). Without a command, every lesson runs and the index "
-                    "(<out>/index.md, <out>/index.html) is written.",
+                    "teaches the truth). Without a command, every lesson runs. Each lesson gets a page "
+                    "(<out>/NN_name.html); <out>/index.html lists them with the claim coverage of "
+                    "lessons/claims.md.",
         epilog="examples: python -m lessons --quick | python -m lessons list | "
                "python -m lessons run 02 --quick | python -m lessons run 01 03 --out /tmp/lessons",
     )
@@ -377,16 +553,16 @@ def main(argv: Sequence[str] | None = None, lessons_dir: Path | str = LESSONS_DI
     """Entry point of ``python -m lessons``; returns the exit status (0 ok, 1 a lesson failed, 2 usage)."""
     parser = build_parser()
     args = parser.parse_args(list(argv) if argv is not None else None)
-    lessons = discover(lessons_dir)
+    all_lessons = discover(lessons_dir)
 
     if args.command == "list":
-        for les in lessons:
+        for les in all_lessons:
             print(f"{les.number}  {les.name:<36} {les.title}")
         return 0
-
+    lessons = all_lessons
     if args.command == "run":
         try:
-            lessons = select(lessons, args.lessons)
+            lessons = select(all_lessons, args.lessons)
         except ValueError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
@@ -394,17 +570,12 @@ def main(argv: Sequence[str] | None = None, lessons_dir: Path | str = LESSONS_DI
         print(f"error: no lessons (NN_name.py) found in {lessons_dir}", file=sys.stderr)
         return 2
 
-    out = Path(args.out)
-    claims_path = Path(args.claims) if args.claims else default_claims_path()
-    all_ids = claims_in(claims_path) if claims_path.is_file() else None
-    if args.claims and all_ids is None:
-        print(f"note: claims file {claims_path} not found; coverage is shown without the uncovered list")
-
     from tqdm import tqdm
 
+    out = Path(args.out)
     mode = "quick" if args.quick else "full"
     seed_note = "" if args.seed is None else f", seed {args.seed}"
-    print(f"running {len(lessons)} lesson(s), {mode} mode{seed_note}, output in {out}/")
+    print(f"running {plural(len(lessons), 'lesson')}, {mode} mode{seed_note}, output in {out}/")
     outcomes: list[Outcome] = []
     start = time.perf_counter()
     # disable=None: tqdm shows the bar only on a terminal (no bar noise in CI logs)
@@ -418,23 +589,23 @@ def main(argv: Sequence[str] | None = None, lessons_dir: Path | str = LESSONS_DI
     bar.close()
     total = time.perf_counter() - start
 
-    md_path, html_path = write_index(outcomes, out, args.quick, all_ids)
-    cov = covered_ids(outcomes)
+    index = write_pages(outcomes, out, all_lessons)
+    cat = catalogue_module.load()
+    cov = covered_ids(read_summaries(out, all_lessons))
     n_claims = sum(len(o.result.claims) for o in outcomes if o.result)
     n_figs = sum(len(o.result.figures) for o in outcomes if o.result)
-    print(f"\n{len(outcomes)} lesson(s), {n_claims} claims checked, {n_figs} figures in {total:.1f} s")
-    print(f"index: {md_path}  {html_path}")
-    print(f"claim IDs covered ({len(cov)}): " + (", ".join(cov) or "none"))
-    if all_ids is not None:
-        missing = [c for c in all_ids if c not in cov]
-        print(f"claim IDs not covered by these lessons ({len(missing)} of {len(all_ids)} in {claims_path}): "
-              + (", ".join(missing) or "none"))
+    print(f"\n{plural(len(outcomes), 'lesson')}, {plural(n_claims, 'claim')} checked, "
+          f"{plural(n_figs, 'figure')} in {total:.1f} s")
+    print(f"pages: {index}")
+    print(f"claims covered (all lessons run into {out}/): {sum(c in cov for c in cat.claims)} of {len(cat.claims)} "
+          f"in lessons/claims.md: " + (", ".join(c for c in cat.claims if c in cov) or "none"))
+    print("not yet covered: " + (", ".join(c for c in cat.claims if c not in cov) or "none"))
 
     bad = [o for o in outcomes if not o.ok]
     for o in bad:
         print(f"\nFAILED: {o.lesson.name} ({o.status}): {o.error.strip()}\n"
               f"  (its output is in {out / o.lesson.name / 'log.txt'})", file=sys.stderr)
     if bad:
-        print(f"\n{len(bad)} lesson(s) failed: {', '.join(o.lesson.name for o in bad)}", file=sys.stderr)
+        print(f"\n{plural(len(bad), 'lesson')} failed: {', '.join(o.lesson.name for o in bad)}", file=sys.stderr)
         return 1
     return 0

@@ -27,5 +27,5 @@ def test_readme_python_example_runs(index, tmp_path, monkeypatch, capsys):
 
 def test_readme_quick_start_has_the_two_commands():
     text = README.read_text()
-    assert "pip install -e . && python -m lessons" in text
+    assert 'pip install -e ".[lessons]" && python -m lessons' in text
     assert 'pip install -e ".[test]" && pytest' in text

@@ -1,10 +1,10 @@
-"""Lesson-specific checks for lessons 04-07 (the generic quick-run test is in test_lessons.py)."""
+"""Lesson-specific checks for lessons 04-07 (the generic quick-run test is in test_lessons.py).
 
-from __future__ import annotations
+The lessons' functions come from the namespace of the shared quick run (a lesson file is a notebook:
+importing it would run it).
+"""
 
-import importlib.util
-import sys
-from pathlib import Path
+from types import SimpleNamespace as Namespace
 
 import numpy as np
 import pytest
@@ -12,36 +12,30 @@ import pytest
 import minidl as md
 from minidl import viz
 
-LESSONS_DIR = Path(__file__).resolve().parents[2] / "lessons"
-
-
-def load(name: str):
-    module_name = f"lessons._test_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, LESSONS_DIR / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module  # dataclasses defined in the lesson look their module up here
-    spec.loader.exec_module(module)
-    return module
-
 
 def claim_ids(result) -> set[str]:
     return {c.id for c in result.claims if c.passed}
 
 
-def test_04_claims_slip_and_identical_rows(tmp_path: Path) -> None:
-    m = load("04_symmetry_breaking")
-    r = m.main(["--quick", "--out", str(tmp_path)])
+@pytest.fixture(scope="module")
+def ran(quick_run):
+    """name -> (result, the lesson's namespace: its functions) from the shared quick run."""
+    out, outcomes = quick_run
+    return out, {name: (o.result, o.namespace) for name, o in outcomes.items()}
+
+
+def test_04_claims_slip_and_identical_rows(ran) -> None:
+    out, runs = ran
+    r, _ = runs["04_symmetry_breaking"]
     assert {"INIT-1", "INIT-2", "INIT-11"} <= claim_ids(r)
-    assert any(s.deck.startswith("000") for s in r.slips)
-    table = (tmp_path / "04_symmetry_breaking" / "rows_after_training.md").read_text()
+    assert any(s.deck.startswith("crash-course") for s in r.slips)
+    table = (out / "04_symmetry_breaking" / "rows_after_training.md").read_text()
     zero_row = next(line for line in table.splitlines() if line.startswith("| zero "))
     assert zero_row.split("|")[2].strip() == "0"  # max difference between rows of W1 is exactly 0
 
 
-def test_04_constant_init_keeps_units_identical_but_random_does_not() -> None:
-    m = load("04_symmetry_breaking")
+def test_04_constant_init_keeps_units_identical_but_random_does_not(ran) -> None:
+    m = Namespace(**ran[1]["04_symmetry_breaking"][1])
     rng = np.random.default_rng(1)
     X_np, y_np = m.make_data(rng, 64)
     X, y = md.tensor(X_np), md.tensor(y_np)
@@ -57,29 +51,29 @@ def test_04_constant_init_keeps_units_identical_but_random_does_not() -> None:
         m.make_mlp("ones", 4)
 
 
-def test_05_claims_and_product_rule(tmp_path: Path) -> None:
-    m = load("05_vanishing_exploding_gradients")
-    r = m.main(["--quick", "--out", str(tmp_path)])
+def test_05_claims_and_product_rule(ran) -> None:
+    r, ns = ran[1]["05_vanishing_exploding_gradients"]
+    m = Namespace(**ns)
     assert "ACT-9" in claim_ids(r)
-    assert any(s.deck == "004" for s in r.slips)
+    assert any(s.deck == "training-tips" for s in r.slips)
     g, factors, fprime = m.scalar_chain(0.3, [0.9, -0.7, 1.0], "sigmoid")
     assert g == pytest.approx(float(np.prod(factors)), rel=1e-12)
     assert max(fprime) <= 0.25
 
 
-def test_06_graph_counts_and_dot(tmp_path: Path) -> None:
-    m = load("06_backprop_by_hand")
-    r = m.main(["--quick", "--out", str(tmp_path)])
+def test_06_graph_counts_and_dot(ran) -> None:
+    out, runs = ran
+    r, _ = runs["06_backprop_by_hand"]
     assert "OPT-1" in claim_ids(r)
-    assert any(s.deck == "002" for s in r.slips)
-    table = (tmp_path / "06_backprop_by_hand" / "graph_counts.md").read_text().splitlines()[-1]
+    assert any(s.deck == "methodology" for s in r.slips)
+    table = (out / "06_backprop_by_hand" / "graph_counts.md").read_text().splitlines()[-1]
     assert [c.strip() for c in table.strip("|").split("|")] == ["18", "11", "28", "1"]
-    dot = (tmp_path / "06_backprop_by_hand" / "graph.dot").read_text()
+    dot = (out / "06_backprop_by_hand" / "graph.dot").read_text()
     assert dot.count("->") == 28 and dot.count("shape=ellipse") == 11 and dot.count("shape=box") == 18
 
 
-def test_06_hand_gradients_match_autograd() -> None:
-    m = load("06_backprop_by_hand")
+def test_06_hand_gradients_match_autograd(ran) -> None:
+    m = Namespace(**ran[1]["06_backprop_by_hand"][1])
     rng = np.random.default_rng(3)
     a = {"x": rng.standard_normal((5, 3)), "W1": rng.standard_normal((4, 3)), "b1": rng.standard_normal(4),
          "W2": rng.standard_normal((2, 4)), "b2": rng.standard_normal(2)}
@@ -95,11 +89,11 @@ def test_06_hand_gradients_match_autograd() -> None:
         np.testing.assert_allclose(t[k].grad, g[k], rtol=1e-10, atol=1e-14)
 
 
-def test_07_claims_and_train_only_statistics(tmp_path: Path) -> None:
-    m = load("07_preprocessing")
-    r = m.main(["--quick", "--out", str(tmp_path)])
+def test_07_claims_and_train_only_statistics(ran) -> None:
+    r, ns = ran[1]["07_preprocessing"]
+    m = Namespace(**ns)
     assert {f"PRE-{i}" for i in range(1, 8)} <= claim_ids(r)
-    assert sum(s.deck == "000" for s in r.slips) >= 2
+    assert sum(s.deck == "crash-course" for s in r.slips) >= 2
     rng = np.random.default_rng(0)
     Xtr = rng.standard_normal((200, 3)) @ rng.standard_normal((3, 3)) + 4
     Xte = rng.standard_normal((50, 3)) + 4

@@ -1,7 +1,7 @@
-"""The lessons runner (`python -m lessons`): discovery, selection, the index pages, exit codes."""
+"""The lessons runner (`python -m lessons`): discovery, cells, settings, the pages, exit codes."""
 
-from __future__ import annotations
-
+import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -9,49 +9,79 @@ from pathlib import Path
 
 import pytest
 
-from lessons import runner
-from lessons._lesson import ClaimFailed
+from lessons import _lesson, runner
+from lessons._lesson import ClaimFailed, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 GOOD = '''
+# %% [markdown]
+# # Lesson 01: A good lesson
+# The *introduction*, in markdown.
+
+# %%
 import matplotlib.pyplot as plt
 from lessons._lesson import Lesson
 
-def main(argv=None):
-    L = Lesson(__file__, "A good lesson", argv)
-    L.note("quick mode" if L.quick else "full mode")
-    L.note(f"seed is {L.seed}")
-    L.table("numbers", ["x", "x squared", "|x|"], [[1, 1, 1], [-2, 4, 2]], caption="Squares & <cubes>")
-    fig, ax = plt.subplots()
-    ax.plot([0, 1], [0, 1])
-    ax.set(title="a line", xlabel="x", ylabel="y")
-    L.figure(fig, "line", caption="A straight line")
-    L.claim("ACT-1", True, "something true", value=0.25)
-    L.slip("003", "the slope is 0.1", "0.01")
-    return L.finish()
+L = Lesson("01_good", "A good lesson")
+L.note("quick mode" if L.quick else "full mode")
+L.note(f"seed is {L.seed}")
+
+# %% [markdown]
+# ## First experiment
+# It checks ACT-1.
+
+# %%
+L.table("numbers", ["x", "x squared", "|x|"], [[1, 1, 1], [-2, 4, 2]], caption="Squares & <cubes>")
+fig, ax = plt.subplots()
+ax.plot([0, 1], [0, 1])
+ax.set(title="a line", xlabel="x", ylabel="y")
+L.figure(fig, "line", caption="A straight line")
+L.claim("ACT-1", True, "something true", value=0.25)
+L.slip("di504", "the slope is 0.1", "0.01")
+
+# %% [markdown]
+# ## Second experiment
+# No claim here.
+
+# %%
+L.note("the second cell's note")
+
+# %%
+L.finish()
 '''
 
 BAD_CLAIM = '''
+# %% [markdown]
+# # Lesson 02: A lesson whose claim fails
+
+# %%
 import matplotlib.pyplot as plt
 from lessons._lesson import Lesson
 
-def main(argv=None):
-    L = Lesson(__file__, "A lesson whose claim fails", argv)
-    fig, ax = plt.subplots()
-    ax.plot([0, 1], [1, 0])
-    L.figure(fig, "other", caption="Another line")
-    L.claim("INIT-5", False, "something that no longer holds", error=0.5)
-    L.claim("INIT-6", True, "something that still holds")
-    return L.finish()
+L = Lesson("02_bad_claim", "A lesson whose claim fails")
+fig, ax = plt.subplots()
+ax.plot([0, 1], [1, 0])
+L.figure(fig, "other", caption="Another line")
+L.claim("INIT-5", False, "something that no longer holds", error=0.5)
+L.claim("INIT-6", True, "something that still holds")
+
+# %%
+L.finish()
 '''
 
 CRASH = '''
+# %% [markdown]
+# # Lesson 03: A lesson that crashes
+
+# %%
 from lessons._lesson import Lesson
 
-def main(argv=None):
-    L = Lesson(__file__, "A lesson that crashes", argv)
-    raise ValueError("boom: shapes (3,) and (4,) do not match")
+L = Lesson("03_crash", "A lesson that crashes")
+L.note("before the crash")
+
+# %%
+raise ValueError("boom: shapes (3,) and (4,) do not match")
 '''
 
 
@@ -81,6 +111,14 @@ def test_discover_sorted_and_only_numbered_files(mixed: Path) -> None:
     assert found[0].title == "A good lesson"
 
 
+def test_parse_cells_keeps_markdown_and_line_numbers() -> None:
+    cells = runner.parse_cells(textwrap.dedent(GOOD))
+    assert [c.kind for c in cells] == ["markdown", "code", "markdown", "code", "markdown", "code", "code"]
+    assert cells[0].text == "# Lesson 01: A good lesson\nThe *introduction*, in markdown."
+    lines = textwrap.dedent(GOOD).splitlines()
+    assert lines[cells[1].line] == "import matplotlib.pyplot as plt"
+
+
 def test_select_by_number_name_and_part(mixed: Path) -> None:
     found = runner.discover(mixed)
     assert [les.name for les in runner.select(found, ["2"])] == ["02_bad_claim"]
@@ -99,47 +137,69 @@ def test_list(mixed: Path, capsys) -> None:
     assert "03_crash" in out and "_helper" not in out
 
 
-def test_run_one_lesson_writes_the_index(good_only: Path, tmp_path: Path, capsys) -> None:
+def test_settings_come_from_one_place(monkeypatch, tmp_path: Path) -> None:
+    """Runner first, then the command line (only for the lesson run as a script), then the environment."""
+    monkeypatch.setenv("LESSONS_QUICK", "1")
+    monkeypatch.setenv("LESSONS_OUT", str(tmp_path / "env"))
+    monkeypatch.setenv("LESSONS_SEED", "5")
+    assert _lesson.current_settings("01_good", "t") == Settings(True, str(tmp_path / "env"), 5)
+    with _lesson.use_settings(Settings(False, "x", None)):
+        assert _lesson.current_settings("01_good", "t") == Settings(False, "x", None)
+    monkeypatch.setattr(sys, "argv", ["01_good.py", "--out", "y"])  # not the __main__ file: argv is ignored
+    assert _lesson.current_settings("01_good", "t").out == str(tmp_path / "env")
+    assert _lesson.settings_from_command_line("01_good", "t", ["--seed", "3"]) == \
+        Settings(True, str(tmp_path / "env"), 3)
+
+
+def test_run_one_lesson_writes_its_page_in_the_lessons_order(good_only: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
-    claims = tmp_path / "CLAIMS.md"
-    claims.write_text("| ID | Claim |\n|---|---|\n| ACT-1 | one |\n| ACT-2 | two |\n")
-    code = runner.main(["run", "01", "--quick", "--out", str(out), "--claims", str(claims), "--no-progress"],
-                       lessons_dir=good_only)
+    code = runner.main(["run", "01", "--quick", "--out", str(out), "--no-progress"], lessons_dir=good_only)
     printed = capsys.readouterr().out
     assert code == 0
-    assert "01_good" in printed and "1 claims" in printed and "1 figures" in printed
-    assert "claim IDs covered (1): ACT-1" in printed
-    assert "not covered" in printed and "ACT-2" in printed
-    index_md = (out / "index.md").read_text()
-    assert "(quick run)" in index_md
-    assert "![A straight line](01_good/line.png)" in index_md
-    assert "| ACT-1 " in index_md and "Squares & <cubes>" in index_md
-    assert "Deck slip (003)" in index_md and "not yet covered (1 of 2):** ACT-2" in index_md
-    index_html = (out / "index.html").read_text()
-    assert index_html.startswith("<!DOCTYPE html>") and index_html.rstrip().endswith("</html>")
-    assert "<img src='01_good/line.png'" in index_html
-    assert "Squares &amp; &lt;cubes&gt;" in index_html  # escaped, not raw HTML
-    assert "<td>x squared</td>" not in index_html and "<th>x squared</th>" in index_html
-    assert "<th>|x|</th>" in index_html  # a "|" inside a cell survives markdown and HTML
-    assert "ACT-1" in index_html and "Deck 003" in index_html and "quick mode" in index_html
-    assert (out / "01_good" / "line.png").is_file()
+    assert "01_good" in printed and "1 claim " in printed and "1 figure " in printed
+    assert "1 figures" not in printed and "1 claims" not in printed and "1 lessons" not in printed
+    assert "claims covered" in printed and "1 of 97" in printed
+    page = (out / "01_good.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    # the lesson's own order: introduction, first experiment (table, figure, claim), second, then claims, slips
+    order = ["<h1>Lesson 01: A good lesson</h1>", "<em>introduction</em>", "<p>quick mode</p>",
+             "<h2>First experiment</h2>",
+             "Squares &amp; &lt;cubes&gt;", "<img src='01_good/line.png'", "ACT-1 holds", "<h2>Second experiment</h2>",
+             "the second cell&#x27;s note", "<h2>Claims checked</h2>", "The sigmoid 1/(1 + e^-x)",
+             "Source: BME 548L", "<h2>Corrections of the decks</h2>", "<b>DI504 &quot;Foundations of Deep Learning"]
+    positions = [page.find(text) for text in order]
+    assert -1 not in positions, [t for t, p in zip(order, positions) if p == -1]
+    assert positions == sorted(positions)
+    assert "<a href='01_good/line.png' target='_blank'>" in page  # a figure opens full size
+    assert "<th>|x|</th>" in page and "<th>x squared</th>" in page
+    index = (out / "index.html").read_text()
+    assert "<a href='01_good.html'>01_good</a>" in index and "A good lesson" in index
+    assert "1 of 97" in index.replace("<b>", "").replace("</b>", "")
+    claims_page = (out / "claims.html").read_text()
+    assert "CNN-4" in claims_page and "01_good.html#ACT-1" in claims_page
     assert (out / "01_good" / "log.txt").read_text().count("[ok] ACT-1") == 1
+    assert json.loads((out / "01_good" / "summary.json").read_text())["claims"] == [["ACT-1", True]]
 
 
-def test_full_mode_passes_no_quick_flag(good_only: Path, tmp_path: Path) -> None:
-    out = tmp_path / "full"
-    assert runner.main(["--out", str(out), "--no-progress"], lessons_dir=good_only) == 0
-    assert "full mode" in (out / "index.md").read_text()
-    assert "(quick run)" not in (out / "index.md").read_text()
+def test_running_one_lesson_keeps_the_others_on_the_index(mixed: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert runner.main(["--quick", "--out", str(out), "--no-progress"], lessons_dir=mixed) == 1
+    first = (out / "index.html").read_text()
+    assert all(name in first for name in ("01_good.html", "02_bad_claim.html", "03_crash.html"))
+    assert runner.main(["run", "01", "--out", str(out), "--no-progress"], lessons_dir=mixed) == 0
+    again = (out / "index.html").read_text()
+    assert all(name in again for name in ("01_good.html", "02_bad_claim.html", "03_crash.html"))
+    assert "full" in again and "quick" in again  # 01 ran in full mode now; the others keep their quick run
 
 
 def test_seed_is_passed_to_every_lesson(good_only: Path, tmp_path: Path) -> None:
     out = tmp_path / "seeded"
     assert runner.main(["--out", str(out), "--no-progress", "--seed", "17"], lessons_dir=good_only) == 0
-    assert "seed is 17" in (out / "index.md").read_text()
+    assert "seed is 17" in (out / "01_good.html").read_text()
     default = tmp_path / "default"
     assert runner.main(["run", "01", "--out", str(default), "--no-progress"], lessons_dir=good_only) == 0
-    assert "seed is 0" in (default / "index.md").read_text()
+    assert "seed is 0" in (default / "01_good.html").read_text()
+    assert "full mode" in (default / "01_good.html").read_text()
 
 
 def test_failing_claim_and_crash_exit_nonzero_naming_the_lessons(mixed: Path, tmp_path: Path, capsys) -> None:
@@ -149,33 +209,59 @@ def test_failing_claim_and_crash_exit_nonzero_naming_the_lessons(mixed: Path, tm
     assert code == 1
     assert "FAILED: 02_bad_claim (claims failed): claim(s) no longer hold: INIT-5" in captured.err
     assert "FAILED: 03_crash (crashed): ValueError: boom" in captured.err
-    assert "01_good" not in captured.err.replace("2 lesson(s) failed: 02_bad_claim, 03_crash", "")
-    assert "2 lesson(s) failed: 02_bad_claim, 03_crash" in captured.err
-    # the other lessons still ran and everything is in the index, failures marked
-    index_md = (out / "index.md").read_text()
-    assert "01_good/line.png" in index_md and "02_bad_claim/other.png" in index_md
-    assert "CLAIMS FAILED" in index_md and "CRASHED" in index_md and "boom" in index_md
-    index_html = (out / "index.html").read_text()
-    assert "class='failed'" in index_html and "02_bad_claim/other.png" in index_html
-    # a claim that held in a failing lesson still counts as covered; the failed one does not
-    assert "INIT-6" in captured.out.split("claim IDs covered")[1].splitlines()[0]
-    assert "INIT-5" not in captured.out.split("claim IDs covered")[1].splitlines()[0]
+    assert "2 lessons failed: 02_bad_claim, 03_crash" in captured.err
+    crash_page = (out / "03_crash.html").read_text()
+    assert "CRASHED" in crash_page and "before the crash" in crash_page and "boom" in crash_page
+    assert "03_crash.py&quot;, line 12" in crash_page  # the traceback names the line in the lesson file
+    bad_page = (out / "02_bad_claim.html").read_text()
+    assert "CLAIMS FAILED" in bad_page and "INIT-5 FAILED" in bad_page and "02_bad_claim/other.png" in bad_page
+    index = (out / "index.html").read_text()
+    assert "CLAIMS FAILED" in index and "CRASHED" in index
+    covered = captured.out.split("claims covered")[1].splitlines()[0]
+    assert "INIT-6" in covered and "INIT-5" not in covered  # a claim that held in a failing lesson counts
 
 
-def test_run_one_outcome_statuses(mixed: Path, tmp_path: Path) -> None:
+def test_execute_statuses_and_namespace(mixed: Path, tmp_path: Path) -> None:
     found = {les.name: les for les in runner.discover(mixed)}
-    bad = runner.run_one(found["02_bad_claim"], quick=True, out=tmp_path)
-    assert bad.status == "claims failed" and not bad.ok and bad.result is not None
+    bad = runner.execute(found["02_bad_claim"], Settings(True, str(tmp_path)))
+    assert bad.status == "claims failed" and bad.result is not None
     assert [c.id for c in bad.result.failed] == ["INIT-5"]
-    crash = runner.run_one(found["03_crash"], quick=True, out=tmp_path)
-    assert crash.status == "crashed" and crash.result is None and "Traceback" in crash.error
+    crash = runner.execute(found["03_crash"], Settings(True, str(tmp_path)))
+    assert crash.status == "crashed" and crash.result.notes == ["before the crash"] and "Traceback" in crash.error
+    good = runner.execute(found["01_good"], Settings(True, str(tmp_path)))
+    assert good.ok and good.namespace["L"].result is good.result
 
 
-def test_lesson_main_raises_claimfailed_with_its_result(mixed: Path, tmp_path: Path) -> None:
-    lesson = runner.select(runner.discover(mixed), ["02"])[0]
+def test_a_lesson_without_finish_is_reported(tmp_path: Path) -> None:
+    folder = make_lessons(tmp_path / "l", **{"01_nofinish": GOOD.replace("L.finish()", "pass")})
+    o = runner.execute(runner.discover(folder)[0], Settings(True, str(tmp_path)))
+    assert o.status == "crashed" and "L.finish()" in o.error
+
+
+def test_script_mode_reads_the_command_line_and_fails_clearly(mixed: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    ok = subprocess.run([sys.executable, str(mixed / "01_good.py"), "--quick", "--out", str(tmp_path), "--seed", "4"],
+                        capture_output=True, text=True, timeout=120, env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert "seed is 4" in ok.stdout and (tmp_path / "01_good" / "line.png").is_file()
+    bad = subprocess.run([sys.executable, str(mixed / "02_bad_claim.py"), "--quick", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert bad.returncode == 1 and "ClaimFailed" in bad.stderr and "INIT-5" in bad.stderr
+
+
+def test_lesson_raises_claimfailed_with_its_result(tmp_path: Path) -> None:
+    with _lesson.use_settings(Settings(True, str(tmp_path))):
+        L = _lesson.Lesson("02_x", "x")
+    L.claim("INIT-5", False, "no")
     with pytest.raises(ClaimFailed, match="INIT-5") as info:
-        runner.load_main(lesson)(["--quick", "--out", str(tmp_path)])
-    assert info.value.lesson == "02_bad_claim" and info.value.result.figures
+        L.finish()
+    assert info.value.lesson == "02_x" and info.value.result is L.result
+    with pytest.raises(ValueError, match="does not look like an ID"):
+        L.claim("init5", True, "bad id")
+
+
+def test_plural() -> None:
+    assert [_lesson.plural(n, "figure") for n in (0, 1, 2)] == ["0 figures", "1 figure", "2 figures"]
 
 
 def test_unknown_lesson_is_a_usage_error(good_only: Path, tmp_path: Path, capsys) -> None:
@@ -188,19 +274,12 @@ def test_help_explains_commands(capsys) -> None:
         runner.main(["--help"])
     assert info.value.code == 0
     text = capsys.readouterr().out
-    for word in ("list", "run", "--quick", "--out", "--claims", "index.html"):
+    for word in ("list", "run", "--quick", "--out", "--seed", "index.html"):
         assert word in text
 
 
-def test_python_dash_m_lessons(tmp_path: Path) -> None:
-    """The real entry point, on the real lessons: list, then run one quick lesson."""
+def test_python_dash_m_lessons_list() -> None:
     listed = subprocess.run([sys.executable, "-m", "lessons", "list"], cwd=ROOT, capture_output=True, text=True,
                             timeout=120)
     assert listed.returncode == 0, listed.stderr
-    assert "01_activation_functions" in listed.stdout and "03_variance_derivations" in listed.stdout
-    out = tmp_path / "out"
-    ran = subprocess.run([sys.executable, "-m", "lessons", "run", "03", "--quick", "--out", str(out), "--no-progress"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert ran.returncode == 0, ran.stdout + ran.stderr
-    assert "INIT-8" in ran.stdout and (out / "index.html").is_file()
-    assert "03_variance_derivations/variance_checks.png" in (out / "index.md").read_text()
+    assert "01_activation_functions" in listed.stdout and "Activation functions and their derivatives" in listed.stdout
