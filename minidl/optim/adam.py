@@ -67,9 +67,10 @@ class Adam(Optimizer):
             xp.maximum(v, state["exp_avg_sq"], out=v)
         m_hat = m / (1 - b1 ** t)                             # m_hat = m / (1 - beta1**t)
         v_hat = v / (1 - b2 ** t)                             # v_hat = v / (1 - beta2**t)
-        denom = xp.sqrt(v_hat, out=v_hat)                     # x <- x - lr * m_hat / (sqrt(v_hat) + eps)
-        denom += eps                                          #   (computed in the two temporaries' memory:
-        m_hat /= denom                                        #   fewer large allocations per step)
+        denom = xp.sqrt(v_hat)                                # x <- x - lr * m_hat / (sqrt(v_hat) + eps),
+        del v_hat                                             #   divided in place in the temporaries
+        denom += eps                                          #   (fewer large allocations per step)
+        m_hat /= denom
         m_hat *= lr
         x -= m_hat
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from .. import backend
 from .optimizer import Optimizer, _check_nonneg, required
 
 
@@ -45,7 +46,7 @@ class SGD(Optimizer):
         if rho != 0:
             v = state.get("momentum_buffer")
             if v is None:
-                v = state["momentum_buffer"] = g.copy()      # v <- g (first step)
+                v = state["momentum_buffer"] = backend.array_module(x).array(g, copy=True)  # v <- g (first step)
             else:
                 v *= rho                                      # v <- rho * v + (1 - dampening) * g
                 v += g if dampening == 0 else (1 - dampening) * g
