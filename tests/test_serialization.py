@@ -10,7 +10,7 @@ import pytest
 
 import minidl as md
 import minidl.nn as nn
-from minidl import backend
+from minidl import serialization
 
 EXECUTED = []
 
@@ -184,7 +184,7 @@ def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
         file.write(b"PK\x03\x04 half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(backend, "save_npz", broken)
+    monkeypatch.setattr(serialization, "save_npz", broken)
     with pytest.raises(OSError, match="disk full"):
         md.save({"w": np.zeros(3)}, path)
     assert path.read_bytes() == original
