@@ -8,7 +8,7 @@ Public, so users can test their own ops to the same bar as minidl's. One line pe
     test_log = T.op_test(md.log, np.log, elements=T.floats(0.1, 10))
 
 ``op_test`` returns a hypothesis-driven pytest function that, for each drawn example, runs
-``check_op``, which checks the DESIGN.md bar:
+``check_op``, which checks the bar every op meets:
 
 1. forward equals the NumPy reference (float64);
 2. ``md.gradcheck`` passes for *every* input, with a random upstream gradient;
