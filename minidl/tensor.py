@@ -29,7 +29,18 @@ from . import autograd, backend
 from .autograd import Function, VersionCounter, run_backward
 from .ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub
 from .ops.elementwise import (
-    Abs, Cast, Clip, Clone, Exp, LeakyReLU, Log, ReLU, Sigmoid, Sqrt, Tanh, ToDevice,
+    Abs,
+    Cast,
+    Clip,
+    Clone,
+    Exp,
+    LeakyReLU,
+    Log,
+    ReLU,
+    Sigmoid,
+    Sqrt,
+    Tanh,
+    ToDevice,
 )
 from .ops.reduction import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var, normalize_axes
 from .ops.shape import BasicGetItem, BroadcastTo, GetItem, Reshape, Transpose, is_basic_index
@@ -167,7 +178,8 @@ class Tensor:
             if not backend.is_backend_array(grad):
                 grad = backend.array_module(self.data).asarray(grad, dtype=self.dtype)
             if backend.device_of(grad) != self.device:
-                raise RuntimeError(f"backward(): grad is on {backend.device_of(grad)} but the tensor is on {self.device}")
+                raise RuntimeError(f"backward(): grad is on {backend.device_of(grad)} but the tensor is on "
+                                   f"{self.device}")
             if grad.shape != self.shape:
                 raise RuntimeError(f"backward(): grad has shape {grad.shape}, expected the tensor's shape {self.shape}")
             if grad.dtype != self.dtype:
@@ -274,7 +286,8 @@ class Tensor:
     def _operand_array(self, other: Any) -> Any:
         data = other.data if isinstance(other, Tensor) else other
         if backend.is_backend_array(data) and backend.device_of(data) != self.device:
-            raise RuntimeError(f"in-place op: operand is on {backend.device_of(data)} but the tensor is on {self.device}")
+            raise RuntimeError(f"in-place op: operand is on {backend.device_of(data)} but the tensor is on "
+                               f"{self.device}")
         return data
 
     def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
@@ -728,7 +741,8 @@ def binary_operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         if a.data.dtype is b.data.dtype or a.data.dtype == b.data.dtype:
             if type(a.data) is not type(b.data) and a.device != b.device:
-                raise RuntimeError(f"{op}: operands are on different devices ({a.device} and {b.device}); move one with .to()")
+                raise RuntimeError(f"{op}: operands are on different devices ({a.device} and {b.device}); "
+                                   "move one with .to()")
             return a, b
         return _promote(a, b, op)
     if isinstance(a, Tensor):

@@ -107,7 +107,10 @@ def noncontiguous(a: Any) -> Any:
 
 def assert_close(actual: Any, expected: Any, rtol: float = 1e-7, atol: float = 1e-9, what: str = "") -> None:
     """Like ``numpy.testing.assert_allclose`` but also checks shapes, and accepts tensors."""
-    actual = actual.numpy() if isinstance(actual, Tensor) else backend.to_numpy(np.asarray(actual) if not backend.is_backend_array(actual) else actual)
+    if isinstance(actual, Tensor):
+        actual = actual.numpy()
+    else:
+        actual = backend.to_numpy(actual if backend.is_backend_array(actual) else np.asarray(actual))
     expected = np.asarray(expected)
     if actual.shape != expected.shape:
         raise AssertionError(f"{what}: shape {actual.shape}, expected {expected.shape}")
@@ -175,7 +178,8 @@ def check_op(op: Callable[..., Tensor], reference: Callable[..., Any], *arrays: 
             nc_out.backward(upstream)
             for i, (t, g) in enumerate(zip(nc_inputs, grads64)):
                 if g is not None:
-                    assert_close(t.grad, g, rtol=1e-7, atol=1e-9, what=f"{name}: gradient of input {i} on non-contiguous inputs")
+                    assert_close(t.grad, g, rtol=1e-7, atol=1e-9,
+                                 what=f"{name}: gradient of input {i} on non-contiguous inputs")
 
     # 3. inputs not mutated
     for i, (a, orig) in enumerate(zip(arrays, originals)):
@@ -219,7 +223,8 @@ def op_test(op: Callable[..., Tensor], reference: Callable[..., Any], n_inputs: 
         if broadcast and n_inputs > 1:
             shapes = broadcastable_shapes(n_inputs, min_dims=min_dims, max_dims=max_dims, max_side=max_side)
         else:
-            shapes = hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, max_side=max_side).map(lambda s: (s,) * n_inputs)
+            shapes = hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, max_side=max_side).map(
+                lambda s: (s,) * n_inputs)
     per_input = list(elements) if isinstance(elements, (list, tuple)) else [elements] * n_inputs
 
     @given(data=st.data())

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
-from . import lr_scheduler
 
 
 def param_groups_weight_decay(model: Any, weight_decay: float = 1e-2) -> list[dict]:

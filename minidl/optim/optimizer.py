@@ -22,7 +22,6 @@ from .. import backend
 from ..tensor import Tensor
 
 
-
 class _RequiredParameter:
     def __repr__(self) -> str:
         return "<required parameter>"
