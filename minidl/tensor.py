@@ -22,6 +22,7 @@ Dtype rules (written down once, tested in tests/test_tensor.py)
 
 from __future__ import annotations
 
+import builtins
 import weakref
 from typing import Any, Iterator, Sequence
 
@@ -290,7 +291,7 @@ class Tensor:
                                f"{self.device}")
         return data
 
-    def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+    def add_(self, other: Any, alpha: builtins.float = 1.0) -> "Tensor":
         """``self += alpha * other`` in place."""
         self._check_inplace("add_")
         other = self._operand_array(other)
@@ -300,7 +301,7 @@ class Tensor:
             self.data += alpha * other
         return self._bump()
 
-    def sub_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+    def sub_(self, other: Any, alpha: builtins.float = 1.0) -> "Tensor":
         """``self -= alpha * other`` in place."""
         return self.add_(other, alpha=-alpha)
 
@@ -321,7 +322,7 @@ class Tensor:
         xp.copyto(self.data, xp.asarray(self._operand_array(src)), casting="unsafe")
         return self._bump()
 
-    def fill_(self, value: float) -> "Tensor":
+    def fill_(self, value: builtins.float) -> "Tensor":
         self._check_inplace("fill_")
         self.data.fill(value)
         return self._bump()
@@ -329,7 +330,7 @@ class Tensor:
     def zero_(self) -> "Tensor":
         return self.fill_(0)
 
-    def clamp_(self, min: float | None = None, max: float | None = None) -> "Tensor":
+    def clamp_(self, min: builtins.float | None = None, max: builtins.float | None = None) -> "Tensor":
         self._check_inplace("clamp_")
         backend.array_module(self.data).clip(self.data, min, max, out=self.data)
         return self._bump()
@@ -437,7 +438,7 @@ class Tensor:
             raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")
         return bool(self.data)
 
-    def __float__(self) -> float:
+    def __float__(self) -> builtins.float:
         return float(self.item())
 
     def __int__(self) -> int:
@@ -490,11 +491,11 @@ class Tensor:
         """max(0, x) (gradient 0 at 0)."""
         return ReLU.apply(self)
 
-    def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
+    def leaky_relu(self, negative_slope: builtins.float = 0.01) -> "Tensor":
         """x for x > 0, negative_slope * x otherwise."""
         return LeakyReLU.apply(self._as_float(), negative_slope=float(negative_slope))
 
-    def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
+    def clip(self, min: builtins.float | None = None, max: builtins.float | None = None) -> "Tensor":
         """Limit values to [min, max] (either bound may be None)."""
         if min is None and max is None:
             raise ValueError("clip: give at least one of min and max")

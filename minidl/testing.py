@@ -50,9 +50,9 @@ __all__ = [
 
 def register_profiles() -> None:
     """Register ``fast`` (default) and ``thorough`` profiles; load $HYPOTHESIS_PROFILE."""
-    common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    settings.register_profile("fast", max_examples=12, **common)
-    settings.register_profile("thorough", max_examples=200, **common)
+    slow = [HealthCheck.too_slow, HealthCheck.data_too_large]
+    settings.register_profile("fast", max_examples=12, deadline=None, suppress_health_check=slow)
+    settings.register_profile("thorough", max_examples=200, deadline=None, suppress_health_check=slow)
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
 
@@ -135,12 +135,12 @@ def check_op(op: Callable[..., Tensor], reference: Callable[..., Any], *arrays: 
     """
     kwargs = kwargs or {}
     name = name or getattr(op, "__name__", repr(op))
-    arrays = [np.array(a, dtype=np.float64) if not isinstance(a, np.ndarray) else a for a in arrays]
-    wants = list(grad) if isinstance(grad, (list, tuple)) else [grad] * len(arrays)
+    arrays = tuple(np.array(a, dtype=np.float64) if not isinstance(a, np.ndarray) else a for a in arrays)
+    wants: list[bool] = list(grad) if isinstance(grad, (list, tuple)) else [bool(grad)] * len(arrays)
     originals = [a.copy() for a in arrays]
 
     # 1. forward against NumPy, float64
-    inputs = [tensor(a, requires_grad=w and a.dtype.kind == "f") for a, w in zip(arrays, wants)]
+    inputs = [tensor(a, requires_grad=bool(w and a.dtype.kind == "f")) for a, w in zip(arrays, wants)]
     out = _call(op, inputs, kwargs)
     expected = np.asarray(reference(*arrays, **kwargs))
     assert_close(out, expected, rtol=rtol, atol=atol, what=f"{name}: forward vs NumPy")
@@ -225,7 +225,7 @@ def op_test(op: Callable[..., Tensor], reference: Callable[..., Any], n_inputs: 
         else:
             shapes = hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, max_side=max_side).map(
                 lambda s: (s,) * n_inputs)
-    per_input = list(elements) if isinstance(elements, (list, tuple)) else [elements] * n_inputs
+    per_input: list[Any] = list(elements) if isinstance(elements, (list, tuple)) else [elements] * n_inputs
 
     @given(data=st.data())
     def test(data: st.DataObject) -> None:

@@ -55,6 +55,10 @@ class _ClassLoss(Function):
     """Shared reduction logic: per-row losses l (M,), reduced like PyTorch."""
 
     __slots__ = ("reduction", "denom", "in_shape", "out_shape")
+    reduction: str
+    denom: Any
+    in_shape: tuple
+    out_shape: tuple
 
     def _reduce(self, losses: Any, total: Any) -> Any:
         """``losses`` reduced; "mean" divides by ``total``, the summed weight of the targets."""

@@ -21,7 +21,8 @@ def param_groups_weight_decay(model: Any, weight_decay: float = 1e-2) -> list[di
     ``requires_grad=False`` are left out. Returns ``[{"params": decay, "weight_decay": wd},
     {"params": no_decay, "weight_decay": 0.0}]`` (empty groups dropped).
     """
-    decay, no_decay = [], []
+    decay: list[Any] = []
+    no_decay: list[Any] = []
     for p in model.parameters():
         if not p.requires_grad:
             continue

@@ -37,7 +37,7 @@ def _check_positive_int(name: str, value: Any) -> None:
 
 def _check_positive(name: str, value: Any) -> None:
     """A schedule length: any positive number (PyTorch accepts floats and NumPy ints here)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) > 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
 
 
@@ -285,9 +285,10 @@ class ChainedScheduler(_Composite):
     ``LinearLR`` warm-up factor times an ``ExponentialLR`` decay."""
 
     def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None) -> None:
-        optimizer = optimizer or (schedulers[0].optimizer if schedulers else None)
-        _check_composite(self, optimizer, schedulers)
-        self.optimizer, self._schedulers = optimizer, list(schedulers)
+        chosen = optimizer or (schedulers[0].optimizer if schedulers else None)
+        _check_composite(self, chosen, schedulers)
+        assert chosen is not None  # _check_composite raised otherwise
+        self.optimizer, self._schedulers = chosen, list(schedulers)
         self._last_lr = self._current_lrs()
 
     def step(self) -> None:
@@ -296,7 +297,7 @@ class ChainedScheduler(_Composite):
         self._last_lr = self._current_lrs()
 
 
-def _check_composite(composite: LRScheduler, optimizer: Optimizer, schedulers: Sequence[Any]) -> None:
+def _check_composite(composite: LRScheduler, optimizer: Optimizer | None, schedulers: Sequence[Any]) -> None:
     name = type(composite).__name__
     if not schedulers:
         raise ValueError(f"{name} needs at least one scheduler")

@@ -23,7 +23,7 @@ class SGD(Optimizer):
     Nesterov is PyTorch's reformulation (look-ahead gradient expressed at the current point).
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = required, momentum: float = 0.0,
+    def __init__(self, params: Iterable[Any], lr: Any = required, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> None:
         if lr is required:
             raise TypeError("SGD() missing required argument: lr")
