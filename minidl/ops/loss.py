@@ -1,13 +1,14 @@
-"""Loss functions, PyTorch's names and conventions (``reduction`` = "none" | "mean" | "sum").
+"""The fused loss ops (classification). The public loss functions, PyTorch's names and
+conventions (``reduction`` = "none" | "mean" | "sum"), are in ``minidl/functional.py``.
 
-Regression (composed of primitive ops, residual r = input - target):
+Regression losses there are composed of primitive ops (residual r = input - target):
 
     mse:          r^2
     l1:           |r|                                   (gradient 0 at r = 0)
     huber:        r^2 / 2 if |r| < delta else delta (|r| - delta / 2)
     pseudo-Huber: delta^2 (sqrt(1 + (r / delta)^2) - 1)  (the lecture's smooth form)
 
-Classification (fused ops: one forward, one hand-written backward):
+Classification (the fused ops below: one forward, one hand-written backward):
 
     cross_entropy on logits x (N, C) and classes t (N,):
         log p_ic = x_ic - logsumexp_c(x_i)            (shifted by max_c x_ic: never overflows)
