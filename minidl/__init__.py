@@ -15,25 +15,79 @@ Layout, in import order: ``backend`` (NumPy/CuPy, devices, dtypes, RNG), ``autog
 demand (``import minidl.data as data``), as ``torch.utils.data`` is.
 """
 
-from . import backend
+from . import backend, nn, optim, viz
 from .autograd import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
-    bool_, cupy_available, float16, float32, float64, get_backend, int32, int64, manual_seed,
+    bool_,
+    cupy_available,
+    float16,
+    float32,
+    float64,
+    get_backend,
+    int32,
+    int64,
+    manual_seed,
     set_backend,
 )
 from .creation import (
-    arange, eye, full, linspace, ones, ones_like, rand, randint, randn, randperm, zeros,
+    arange,
+    eye,
+    full,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    randperm,
+    zeros,
     zeros_like,
 )
 from .functional import (
-    abs, broadcast_to, cat, clamp, clip, concatenate, exp, flatten, leaky_relu, log, log_softmax, logsumexp, matmul,
-    max, maximum, mean, min, minimum, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack, sum, tanh, transpose,
-    unsqueeze, var, where,
+    abs,
+    broadcast_to,
+    cat,
+    clamp,
+    clip,
+    concatenate,
+    exp,
+    flatten,
+    leaky_relu,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    where,
 )
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import load, save
 from .tensor import Tensor, as_tensor, tensor
 
-from . import nn, optim, viz  # noqa: E402,I001  (subpackages last: they build on the core above)
-
 __version__ = "0.1.0"
+
+__all__ = ["backend", "Function", "detect_anomaly", "enable_grad", "is_grad_enabled", "no_grad",
+    "set_grad_enabled", "bool_", "cupy_available", "float16", "float32", "float64", "get_backend",
+    "int32", "int64", "manual_seed", "set_backend", "arange", "eye", "full", "linspace", "ones",
+    "ones_like", "rand", "randint", "randn", "randperm", "zeros", "zeros_like", "abs",
+    "broadcast_to", "cat", "clamp", "clip", "concatenate", "exp", "flatten", "leaky_relu", "log",
+    "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "relu",
+    "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sum", "tanh", "transpose",
+    "unsqueeze", "var", "where", "GradcheckError", "gradcheck", "load", "save", "Tensor",
+    "as_tensor", "tensor", "nn", "optim", "viz"]

@@ -186,6 +186,15 @@ class Function:
     __slots__ = ("inputs", "saved", "needs_input_grad", "_versions", "_out_version", "_retained", "_trace",
                  "__weakref__")
 
+    # set by ``apply`` (declared here for readers and type checkers; stored in the slots above)
+    inputs: "tuple[Tensor, ...] | None"
+    saved: tuple
+    needs_input_grad: tuple[bool, ...]
+    _versions: tuple
+    _out_version: Any
+    _retained: Any
+    _trace: str | None
+
     #: True for ops whose output is a view of their (first) input's memory (reshape,
     #: transpose, basic indexing ...): the output shares the input's version counter.
     returns_view = False
@@ -194,7 +203,7 @@ class Function:
         """Keep ``arrays`` for backward (they are watched for in-place changes)."""
         self.saved = arrays
 
-    def forward(self, *arrays: Any) -> Any:  # pragma: no cover - abstract
+    def forward(self, *arrays: Any, **options: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def backward(self, grad: Any) -> tuple:  # pragma: no cover - abstract
@@ -272,7 +281,7 @@ def _watch(fn: Function, inputs: tuple, out: "Tensor") -> None:
 
 def _check_versions(fn: Function) -> None:
     """Raise if a tensor saved by ``fn`` was changed in place since ``fn`` ran."""
-    for t, version in zip(fn.inputs, fn._versions):
+    for t, version in zip(fn.inputs or (), fn._versions):
         if version is not None and t._vc is not None and t._vc.value != version:
             raise _modified_error(fn, version, t._vc.value)
     if fn._out_version is not None:

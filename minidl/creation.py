@@ -34,7 +34,8 @@ def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False, device: st
     return _make(xp.ones(shape_args(shape), dtype=_float(dtype)), requires_grad)
 
 
-def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False, device: str | None = None) -> Tensor:
+def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False,
+         device: str | None = None) -> Tensor:
     """A tensor filled with ``fill_value``."""
     xp = backend.module_for_device(device)
     return _make(xp.full(shape_args((shape,)), fill_value, dtype=_float(dtype)), requires_grad)

@@ -27,7 +27,15 @@ from .ops.normalization import BatchNorm, Standardize
 from .ops.pooling import AvgPool2d, MaxPool2d
 from .ops.shape import Concatenate, Stack
 from .tensor import (
-    Tensor, apply_binary, as_input, require_tensor, binary_operands, check_broadcast, matrix_product, one_axis, true_divide,
+    Tensor,
+    apply_binary,
+    as_input,
+    binary_operands,
+    check_broadcast,
+    matrix_product,
+    one_axis,
+    require_tensor,
+    true_divide,
 )
 
 

@@ -73,7 +73,7 @@ def _kind(mode: int) -> str:
 # ---------------------------------------------------------------------- npz files
 
 
-def _save_npz(file: Any, arrays: dict) -> None:
+def save_npz(file: Any, arrays: dict) -> None:
     """Write NumPy arrays to an open binary ``file`` as an uncompressed ``.npz``
     (``numpy.savez``). Object arrays (which NumPy could only store by pickling) are refused."""
     for name, a in arrays.items():
@@ -84,7 +84,7 @@ def _save_npz(file: Any, arrays: dict) -> None:
     backend.np.savez(file, **arrays)
 
 
-def _load_npz(file: Any) -> dict:
+def load_npz(file: Any) -> dict:
     """Read every array of an ``.npz`` file with ``allow_pickle=False`` (object arrays and
     pickles raise ``ValueError`` instead of being executed). Raises ``ValueError`` when the
     file is a plain ``.npy`` rather than an archive."""
@@ -96,13 +96,13 @@ def _load_npz(file: Any) -> dict:
             return {name: data[name] for name in data.files}
 
 
-def _bytes_to_array(b: bytes) -> Any:
+def bytes_to_array(b: bytes) -> Any:
     """``b`` as a uint8 NumPy array (to store text, e.g. JSON, inside an .npz)."""
     return backend.np.frombuffer(b, dtype=backend.np.uint8).copy()
 
 
-def _array_to_bytes(a: Any) -> bytes:
-    """The raw bytes of a uint8 array (inverse of ``_bytes_to_array``)."""
+def array_to_bytes(a: Any) -> bytes:
+    """The raw bytes of a uint8 array (inverse of ``bytes_to_array``)."""
     if not isinstance(a, backend.np.ndarray) or a.dtype != backend.np.uint8 or a.ndim != 1:
         raise ValueError("expected a 1-D uint8 array")
     return a.tobytes()
@@ -168,7 +168,7 @@ def save(obj: dict, path: str | os.PathLike) -> None:
     arrays: dict = {}
     root = _encode(obj, arrays, "obj")
     meta = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root}).encode("utf-8")
-    arrays[_STRUCTURE] = _bytes_to_array(meta)
+    arrays[_STRUCTURE] = bytes_to_array(meta)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"md.save: cannot write {path!r}: the folder {folder!r} does not exist")
@@ -181,7 +181,7 @@ def save(obj: dict, path: str | os.PathLike) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             _lock(f.fileno())  # "being written": _remove_stale_temps keeps it
-            _save_npz(f, arrays)
+            save_npz(f, arrays)
             f.flush()
             os.fsync(f.fileno())
             _check_replaceable(path)  # again, just before the rename
@@ -380,7 +380,7 @@ def load(path: str | os.PathLike) -> dict:
         os.close(fd)
         raise ValueError(f"md.load: {path!r} is not an .npz archive (a minidl checkpoint); it starts with {magic!r}")
     try:
-        arrays = _load_npz(fd)  # reads from (and closes) the descriptor checked above
+        arrays = load_npz(fd)  # reads from (and closes) the descriptor checked above
     except ValueError as exc:
         if "pickle" in str(exc).lower() or "object" in str(exc).lower():
             raise ValueError(
@@ -399,7 +399,7 @@ def load(path: str | os.PathLike) -> dict:
         if not backend.is_backend_array(a):  # a zip member not named .npy comes back as raw bytes
             raise ValueError(f"md.load: {path!r} holds a member {name!r} that is not a .npy array; refused")
     try:
-        meta = json.loads(_array_to_bytes(arrays.pop(_STRUCTURE)).decode("utf-8"))
+        meta = json.loads(array_to_bytes(arrays.pop(_STRUCTURE)).decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"md.load: {path!r} has a corrupt structure entry: {exc}") from None
     except RecursionError:

@@ -22,6 +22,7 @@ Dtype rules (written down once, tested in tests/test_tensor.py)
 
 from __future__ import annotations
 
+import builtins
 import weakref
 from typing import Any, Iterator, Sequence
 
@@ -29,7 +30,18 @@ from . import autograd, backend
 from .autograd import Function, VersionCounter, run_backward
 from .ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub
 from .ops.elementwise import (
-    Abs, Cast, Clip, Clone, Exp, LeakyReLU, Log, ReLU, Sigmoid, Sqrt, Tanh, ToDevice,
+    Abs,
+    Cast,
+    Clip,
+    Clone,
+    Exp,
+    LeakyReLU,
+    Log,
+    ReLU,
+    Sigmoid,
+    Sqrt,
+    Tanh,
+    ToDevice,
 )
 from .ops.reduction import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var, normalize_axes
 from .ops.shape import BasicGetItem, BroadcastTo, GetItem, Reshape, Transpose, is_basic_index
@@ -167,7 +179,8 @@ class Tensor:
             if not backend.is_backend_array(grad):
                 grad = backend.array_module(self.data).asarray(grad, dtype=self.dtype)
             if backend.device_of(grad) != self.device:
-                raise RuntimeError(f"backward(): grad is on {backend.device_of(grad)} but the tensor is on {self.device}")
+                raise RuntimeError(f"backward(): grad is on {backend.device_of(grad)} but the tensor is on "
+                                   f"{self.device}")
             if grad.shape != self.shape:
                 raise RuntimeError(f"backward(): grad has shape {grad.shape}, expected the tensor's shape {self.shape}")
             if grad.dtype != self.dtype:
@@ -274,10 +287,11 @@ class Tensor:
     def _operand_array(self, other: Any) -> Any:
         data = other.data if isinstance(other, Tensor) else other
         if backend.is_backend_array(data) and backend.device_of(data) != self.device:
-            raise RuntimeError(f"in-place op: operand is on {backend.device_of(data)} but the tensor is on {self.device}")
+            raise RuntimeError(f"in-place op: operand is on {backend.device_of(data)} but the tensor is on "
+                               f"{self.device}")
         return data
 
-    def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+    def add_(self, other: Any, alpha: builtins.float = 1.0) -> "Tensor":
         """``self += alpha * other`` in place."""
         self._check_inplace("add_")
         other = self._operand_array(other)
@@ -287,7 +301,7 @@ class Tensor:
             self.data += alpha * other
         return self._bump()
 
-    def sub_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+    def sub_(self, other: Any, alpha: builtins.float = 1.0) -> "Tensor":
         """``self -= alpha * other`` in place."""
         return self.add_(other, alpha=-alpha)
 
@@ -308,7 +322,7 @@ class Tensor:
         xp.copyto(self.data, xp.asarray(self._operand_array(src)), casting="unsafe")
         return self._bump()
 
-    def fill_(self, value: float) -> "Tensor":
+    def fill_(self, value: builtins.float) -> "Tensor":
         self._check_inplace("fill_")
         self.data.fill(value)
         return self._bump()
@@ -316,7 +330,7 @@ class Tensor:
     def zero_(self) -> "Tensor":
         return self.fill_(0)
 
-    def clamp_(self, min: float | None = None, max: float | None = None) -> "Tensor":
+    def clamp_(self, min: builtins.float | None = None, max: builtins.float | None = None) -> "Tensor":
         self._check_inplace("clamp_")
         backend.array_module(self.data).clip(self.data, min, max, out=self.data)
         return self._bump()
@@ -424,7 +438,7 @@ class Tensor:
             raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")
         return bool(self.data)
 
-    def __float__(self) -> float:
+    def __float__(self) -> builtins.float:
         return float(self.item())
 
     def __int__(self) -> int:
@@ -477,11 +491,11 @@ class Tensor:
         """max(0, x) (gradient 0 at 0)."""
         return ReLU.apply(self)
 
-    def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
+    def leaky_relu(self, negative_slope: builtins.float = 0.01) -> "Tensor":
         """x for x > 0, negative_slope * x otherwise."""
         return LeakyReLU.apply(self._as_float(), negative_slope=float(negative_slope))
 
-    def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
+    def clip(self, min: builtins.float | None = None, max: builtins.float | None = None) -> "Tensor":
         """Limit values to [min, max] (either bound may be None)."""
         if min is None and max is None:
             raise ValueError("clip: give at least one of min and max")
@@ -748,7 +762,8 @@ def binary_operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         if a.data.dtype is b.data.dtype or a.data.dtype == b.data.dtype:
             if type(a.data) is not type(b.data) and a.device != b.device:
-                raise RuntimeError(f"{op}: operands are on different devices ({a.device} and {b.device}); move one with .to()")
+                raise RuntimeError(f"{op}: operands are on different devices ({a.device} and {b.device}); "
+                                   "move one with .to()")
             return a, b
         return _promote(a, b, op)
     if isinstance(a, Tensor):

@@ -8,7 +8,7 @@ Public, so users can test their own ops to the same bar as minidl's. One line pe
     test_log = T.op_test(md.log, np.log, elements=T.floats(0.1, 10))
 
 ``op_test`` returns a hypothesis-driven pytest function that, for each drawn example, runs
-``check_op``, which checks the DESIGN.md bar:
+``check_op``, which checks the bar every op meets:
 
 1. forward equals the NumPy reference (float64);
 2. ``md.gradcheck`` passes for *every* input, with a random upstream gradient;
@@ -50,9 +50,9 @@ __all__ = [
 
 def register_profiles() -> None:
     """Register ``fast`` (default) and ``thorough`` profiles; load $HYPOTHESIS_PROFILE."""
-    common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    settings.register_profile("fast", max_examples=12, **common)
-    settings.register_profile("thorough", max_examples=200, **common)
+    slow = [HealthCheck.too_slow, HealthCheck.data_too_large]
+    settings.register_profile("fast", max_examples=12, deadline=None, suppress_health_check=slow)
+    settings.register_profile("thorough", max_examples=200, deadline=None, suppress_health_check=slow)
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
 
@@ -107,7 +107,10 @@ def noncontiguous(a: Any) -> Any:
 
 def assert_close(actual: Any, expected: Any, rtol: float = 1e-7, atol: float = 1e-9, what: str = "") -> None:
     """Like ``numpy.testing.assert_allclose`` but also checks shapes, and accepts tensors."""
-    actual = actual.numpy() if isinstance(actual, Tensor) else backend.to_numpy(np.asarray(actual) if not backend.is_backend_array(actual) else actual)
+    if isinstance(actual, Tensor):
+        actual = actual.numpy()
+    else:
+        actual = backend.to_numpy(actual if backend.is_backend_array(actual) else np.asarray(actual))
     expected = np.asarray(expected)
     if actual.shape != expected.shape:
         raise AssertionError(f"{what}: shape {actual.shape}, expected {expected.shape}")
@@ -132,12 +135,12 @@ def check_op(op: Callable[..., Tensor], reference: Callable[..., Any], *arrays: 
     """
     kwargs = kwargs or {}
     name = name or getattr(op, "__name__", repr(op))
-    arrays = [np.array(a, dtype=np.float64) if not isinstance(a, np.ndarray) else a for a in arrays]
-    wants = list(grad) if isinstance(grad, (list, tuple)) else [grad] * len(arrays)
+    arrays = tuple(np.array(a, dtype=np.float64) if not isinstance(a, np.ndarray) else a for a in arrays)
+    wants: list[bool] = list(grad) if isinstance(grad, (list, tuple)) else [bool(grad)] * len(arrays)
     originals = [a.copy() for a in arrays]
 
     # 1. forward against NumPy, float64
-    inputs = [tensor(a, requires_grad=w and a.dtype.kind == "f") for a, w in zip(arrays, wants)]
+    inputs = [tensor(a, requires_grad=bool(w and a.dtype.kind == "f")) for a, w in zip(arrays, wants)]
     out = _call(op, inputs, kwargs)
     expected = np.asarray(reference(*arrays, **kwargs))
     assert_close(out, expected, rtol=rtol, atol=atol, what=f"{name}: forward vs NumPy")
@@ -175,7 +178,8 @@ def check_op(op: Callable[..., Tensor], reference: Callable[..., Any], *arrays: 
             nc_out.backward(upstream)
             for i, (t, g) in enumerate(zip(nc_inputs, grads64)):
                 if g is not None:
-                    assert_close(t.grad, g, rtol=1e-7, atol=1e-9, what=f"{name}: gradient of input {i} on non-contiguous inputs")
+                    assert_close(t.grad, g, rtol=1e-7, atol=1e-9,
+                                 what=f"{name}: gradient of input {i} on non-contiguous inputs")
 
     # 3. inputs not mutated
     for i, (a, orig) in enumerate(zip(arrays, originals)):
@@ -219,8 +223,9 @@ def op_test(op: Callable[..., Tensor], reference: Callable[..., Any], n_inputs: 
         if broadcast and n_inputs > 1:
             shapes = broadcastable_shapes(n_inputs, min_dims=min_dims, max_dims=max_dims, max_side=max_side)
         else:
-            shapes = hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, max_side=max_side).map(lambda s: (s,) * n_inputs)
-    per_input = list(elements) if isinstance(elements, (list, tuple)) else [elements] * n_inputs
+            shapes = hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, max_side=max_side).map(
+                lambda s: (s,) * n_inputs)
+    per_input: list[Any] = list(elements) if isinstance(elements, (list, tuple)) else [elements] * n_inputs
 
     @given(data=st.data())
     def test(data: st.DataObject) -> None:

@@ -35,8 +35,8 @@ Only matplotlib is needed (no graphviz binary); pyplot is not imported, so this 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import math
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from . import backend
@@ -147,8 +147,8 @@ def build_graph(root: Tensor, names: Mapping[Any, str] | None = None) -> Graph:
             okey, tkey = f"op{id(fn)}", f"t{id(t)}"
             edge_count[(okey, tkey)] = 1
             for inp in fn.inputs:
-                e = (f"t{id(inp)}", okey)
-                edge_count[e] = edge_count.get(e, 0) + 1
+                pair = (f"t{id(inp)}", okey)
+                edge_count[pair] = edge_count.get(pair, 0) + 1
             for inp in reversed(fn.inputs):
                 if id(inp) not in done:
                     stack.append((inp, False))
@@ -157,8 +157,8 @@ def build_graph(root: Tensor, names: Mapping[Any, str] | None = None) -> Graph:
     for key in order:
         if key.startswith("t"):
             t = tensors[int(key[1:])]
-            name = label_of.get(id(t))
-            label = f"{name}\n{_shape_text(t)}" if name else _shape_text(t)
+            given = label_of.get(id(t))
+            label = f"{given}\n{_shape_text(t)}" if given else _shape_text(t)
             nodes[key] = Node(key, "tensor", label)
         else:
             nodes[key] = Node(key, "op", ops[int(key[2:])].name)

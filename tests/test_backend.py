@@ -85,3 +85,59 @@ def test_scatter_add_accumulates_repeats():
     t = np.zeros(3)
     backend.scatter_add(t, np.array([0, 0, 2]), np.array([1.0, 2.0, 3.0]))
     np.testing.assert_array_equal(t, [3.0, 0.0, 3.0])
+
+
+# names of ``backend.np`` that code outside backend.py may use: types, dtypes, constants and
+# helpers on shapes or host (Python/NumPy) values, never a function applied to a device array
+_HOST_SAFE_NP = {"ndarray", "generic", "dtype", "uint8", "nan", "inf", "broadcast_shapes", "asarray", "cumsum",
+                 "random", "zeros", "ndindex", "abs", "where", "isnan", "unravel_index", "argmax", "savez",
+                 "load", "lib", "frombuffer", "finfo"}
+# files whose NumPy use is host-side by design (they convert to NumPy first)
+_HOST_FILES = {"gradcheck.py", "serialization.py", "testing.py", "viz.py"}
+_NUMPY_ONLY = {"errstate", "seterr", "stride_tricks"}  # CuPy has no errstate; as_strided only via xp.lib
+
+
+def test_array_code_uses_only_what_numpy_and_cupy_both_provide():
+    """An ast scan of minidl/ (backend.py excepted): no ``*.errstate`` / ``seterr`` at all
+    (use ``backend.quiet_float_warnings``), and outside the host-side files, ``backend.np.X``
+    only for the host-safe names above (``backend.np.exp(a)`` on a CuPy array would fail)."""
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "backend.py" and path.parent == PACKAGE:
+            continue
+        rel = path.relative_to(PACKAGE).as_posix()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Attribute):
+                continue
+            if node.attr in _NUMPY_ONLY and not (node.attr == "stride_tricks" and _is_xp_lib(node.value)):
+                offenders.append(f"{rel}:{node.lineno} .{node.attr}")
+            value = node.value
+            if isinstance(value, ast.Attribute) and value.attr == "np" and isinstance(value.value, ast.Name) \
+                    and value.value.id == "backend" and node.attr not in _HOST_SAFE_NP and path.name not in _HOST_FILES:
+                offenders.append(f"{rel}:{node.lineno} backend.np.{node.attr}")
+    assert not offenders, offenders
+
+
+def _is_xp_lib(node: ast.expr) -> bool:
+    """``xp.lib`` (the array module's own, which CuPy has too), not ``backend.np.lib``."""
+    return isinstance(node, ast.Attribute) and node.attr == "lib" and isinstance(node.value, ast.Name) \
+        and node.value.id == "xp"
+
+
+def test_the_cupy_safety_scan_catches_a_relapse(tmp_path):
+    bad = ast.parse("with xp.errstate(over='ignore'):\n    y = backend.np.exp(x)\n")
+    attrs = {n.attr for n in ast.walk(bad) if isinstance(n, ast.Attribute)}
+    assert "errstate" in attrs & _NUMPY_ONLY and "exp" not in _HOST_SAFE_NP
+
+
+def test_minidl_backend_cupy_without_cupy_falls_back_to_numpy_with_one_warning():
+    if backend.cupy_available():
+        pytest.skip("CuPy with a GPU is available here: MINIDL_BACKEND=cupy really selects it")
+    code = ("import warnings\nwith warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always')\n    import minidl as md\n"
+            "print(md.get_backend(), len(w), w[0].category.__name__, str(w[0].message))")
+    env = {**os.environ, "MINIDL_BACKEND": "cupy"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    backend_name, count, category, message = out.stdout.strip().split(" ", 3)
+    assert (backend_name, count, category) == ("numpy", "1", "RuntimeWarning")
+    assert message.startswith("MINIDL_BACKEND=cupy, but CuPy cannot be used (") and "NumPy" in message

@@ -329,3 +329,15 @@ def test_comparisons_are_boolean_and_not_differentiable():
 def test_std_is_sqrt_of_var(a):
     x = md.tensor(a)
     np.testing.assert_allclose(x.std(correction=0).numpy(), np.std(a), rtol=1e-10, atol=1e-12)
+
+
+def test_sigmoid_is_exact_in_both_tails_and_never_overflows():
+    x = np.array([-1000.0, -745.0, -80.0, -30.0, -1.0, 0.0, 1.0, 30.0, 80.0, 1000.0])
+    with np.errstate(over="raise"):
+        got64 = md.sigmoid(md.tensor(x, dtype=md.float64)).numpy()
+        got32 = md.sigmoid(md.tensor(x, dtype=md.float32)).numpy()
+    expected = np.array([float(1 / (1 + __import__("math").exp(-v))) if v > -700 else 0.0 for v in x])
+    expected[1] = 5e-324  # e^-745 is the smallest subnormal float64
+    np.testing.assert_allclose(got64, expected, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(got32, expected.astype(np.float32), rtol=2e-7, atol=0)
+    assert got64[0] == 0.0 and got64[-1] == 1.0 and got64[5] == 0.5

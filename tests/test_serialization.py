@@ -16,7 +16,7 @@ import pytest
 
 import minidl as md
 import minidl.nn as nn
-from minidl import backend, serialization
+from minidl import serialization
 
 EXECUTED = []
 
@@ -190,7 +190,7 @@ def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
         file.write(b"PK\x03\x04 half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(serialization, "_save_npz", broken)
+    monkeypatch.setattr(serialization, "save_npz", broken)
     with pytest.raises(OSError, match="disk full"):
         md.save({"w": np.zeros(3)}, path)
     assert path.read_bytes() == original
@@ -334,13 +334,13 @@ def test_save_refuses_to_replace_a_symlink(tmp_path, target_exists):
 def test_save_checks_the_target_again_just_before_the_rename(tmp_path, monkeypatch):
     """A symlink that appears at ``path`` while the file is written is not replaced either."""
     path = tmp_path / "ck.npz"
-    real_save = serialization._save_npz
+    real_save = serialization.save_npz
 
     def save_then_plant_a_link(file, arrays):
         real_save(file, arrays)
         os.symlink(tmp_path / "elsewhere", path)
 
-    monkeypatch.setattr(serialization, "_save_npz", save_then_plant_a_link)
+    monkeypatch.setattr(serialization, "save_npz", save_then_plant_a_link)
     with pytest.raises(ValueError, match="symbolic link"):
         md.save({"a": 1}, path)
     assert os.listdir(tmp_path) == ["ck.npz"] and os.path.islink(path)
@@ -479,7 +479,7 @@ def test_temp_file_of_a_killed_save_is_cleaned_up_by_the_next_save(tmp_path):
         "def killed(file, arrays):\n"
         "    file.write(b'PK half a file'); file.flush()\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
-        "serialization._save_npz = killed\n"
+        "serialization.save_npz = killed\n"
         "md.save({'w': [1, 2]}, sys.argv[1])\n"
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))

@@ -36,7 +36,7 @@ def run_threads(*targets: Callable[[], Any]) -> list[Any]:
 
 def test_overlapping_no_grad_blocks_in_two_threads_leave_grad_mode_on():
     """The reproduction: A enters no_grad; B enters no_grad; A exits; B exits."""
-    a_in, b_in, a_out = threading.Barrier(2, timeout=10), threading.Barrier(2, timeout=10), threading.Barrier(2, timeout=10)
+    a_in, b_in, a_out = (threading.Barrier(2, timeout=10) for _ in range(3))
 
     def thread_a() -> bool:
         with md.no_grad():

@@ -102,7 +102,8 @@ def _check_figure(fig, tmp_path, name, legend=True):
 def _history():
     n = 12
     e = np.arange(n)
-    return train.History({"loss": (2 * np.exp(-e / 3)).tolist(), "val_loss": (0.3 + 2 * np.exp(-e / 3) + 0.02 * e).tolist(),
+    return train.History({"loss": (2 * np.exp(-e / 3)).tolist(),
+                          "val_loss": (0.3 + 2 * np.exp(-e / 3) + 0.02 * e).tolist(),
                           "accuracy": (1 - np.exp(-e / 2)).tolist(), "val_accuracy": (0.9 - np.exp(-e / 2)).tolist(),
                           "lr": [0.1] * 6 + [0.01] * 6, "seconds": [0.1] * n})
 

@@ -58,14 +58,17 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors: Any) -> None:
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor")
-        ts = [t if isinstance(t, md.Tensor) else md.as_tensor(to_array(t, f"tensor {k}")) for k, t in enumerate(tensors)]
+        ts = [t if isinstance(t, md.Tensor) else md.as_tensor(to_array(t, f"tensor {k}"))
+              for k, t in enumerate(tensors)]
         for k, t in enumerate(ts):
             if t.ndim == 0:
-                raise ValueError(f"TensorDataset: tensor {k} is a scalar; every tensor needs a first (sample) dimension")
+                raise ValueError(f"TensorDataset: tensor {k} is a scalar; "
+                                 "every tensor needs a first (sample) dimension")
         sizes = [t.shape[0] for t in ts]
         if len(set(sizes)) != 1:
             shapes = ", ".join(str(tuple(t.shape)) for t in ts)
-            raise ValueError(f"TensorDataset: size mismatch between tensors: first dimensions {sizes} (shapes {shapes})")
+            raise ValueError(f"TensorDataset: size mismatch between tensors: first dimensions {sizes} "
+                             f"(shapes {shapes})")
         self.tensors: tuple[md.Tensor, ...] = tuple(ts)
 
     def __len__(self) -> int:

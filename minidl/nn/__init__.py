@@ -15,8 +15,23 @@ from .conv import Conv2d
 from .dropout import Dropout
 from .linear import Flatten, Identity, Linear
 from .loss import (
-    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, PseudoHuberLoss,
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    PseudoHuberLoss,
 )
 from .module import Module, ModuleDict, ModuleList, Parameter, RemovableHandle, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm
 from .pooling import AvgPool2d, MaxPool2d
+
+__all__ = ["functional", "init", "utils", "ELU", "GELU", "LeakyReLU", "LogSoftmax", "Maxout",
+    "ReLU", "Sigmoid", "Softmax", "Step", "Tanh", "Conv2d", "Dropout", "Flatten", "Identity",
+    "Linear", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "KLDivLoss",
+    "L1Loss", "MSELoss", "NLLLoss", "PseudoHuberLoss", "Module", "ModuleDict", "ModuleList",
+    "Parameter", "RemovableHandle", "Sequential", "BatchNorm1d", "BatchNorm2d", "GroupNorm",
+    "InstanceNorm2d", "LayerNorm", "AvgPool2d", "MaxPool2d"]

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import functional as F
 from ..tensor import Tensor
 from .linear import Linear

@@ -316,14 +316,15 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the gradients: ``grad = None`` (default, like PyTorch 2) or fill with zeros."""
+        """Forget the gradients: ``grad = None`` (default, like PyTorch 2) or fill them with
+        zeros in place (``set_to_none=False``), exactly as ``Optimizer.zero_grad`` does."""
         for p in self.parameters():
             if p.grad is None:
                 continue
             if set_to_none:
                 p.grad = None
             else:
-                p.grad = backend.array_module(p.grad).zeros_like(p.grad)
+                p.grad[...] = 0
 
     # ------------------------------------------------------------------ devices and dtypes
 
@@ -420,29 +421,14 @@ class Module:
         Order: a module's own parameters, then its buffers, then its children's (PyTorch's
         order). A shared parameter appears under every name it has, as in PyTorch.
         """
-        out: OrderedDict[str, Any] = OrderedDict()
-        for mod_name, module in self.named_modules(prefix=prefix):
-            base = mod_name + ("." if mod_name else "")
-            for k, p in module._parameters.items():
-                if p is not None:
-                    out[base + k] = p.data.copy()
-            for k, b in module._buffers.items():
-                if b is not None and k not in module._non_persistent:
-                    out[base + k] = b.data.copy()
-        # shared sub-modules are visited once by named_modules; add their other names too
-        for mod_name, module in self.named_modules(prefix=prefix, remove_duplicate=False):
-            base = mod_name + ("." if mod_name else "")
-            for k, p in module._parameters.items():
-                if p is not None and base + k not in out:
-                    out[base + k] = p.data.copy()
-            for k, b in module._buffers.items():
-                if b is not None and k not in module._non_persistent and base + k not in out:
-                    out[base + k] = b.data.copy()
-        return out
+        return OrderedDict((name, t.data.copy()) for name, t in self._state_tensors(prefix).items())
 
-    def _state_tensors(self) -> "OrderedDict[str, Tensor]":
+    def _state_tensors(self, prefix: str = "") -> "OrderedDict[str, Tensor]":
+        """Dotted name -> the parameter or persistent buffer itself: the one walk of the
+        module tree behind ``state_dict`` and ``load_state_dict`` (a shared module is visited
+        under each of its names)."""
         out: OrderedDict[str, Tensor] = OrderedDict()
-        for mod_name, module in self.named_modules(remove_duplicate=False):
+        for mod_name, module in self.named_modules(prefix=prefix, remove_duplicate=False):
             base = mod_name + ("." if mod_name else "")
             for k, p in module._parameters.items():
                 if p is not None:

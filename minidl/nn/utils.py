@@ -40,7 +40,7 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
         raise RuntimeError(f"the total norm of order {norm_type} of the gradients is non-finite ({total})")
     coef = max_norm / (total + 1e-6)
     if coef < 1 or math.isnan(coef):
-        with backend.np.errstate(invalid="ignore"):  # inf * 0 -> NaN is the intended result
+        with backend.quiet_float_warnings(invalid="ignore"):  # inf * 0 -> NaN is the intended result
             for g in grads:
                 g *= coef
     return total

@@ -1,13 +1,14 @@
-"""Loss functions, PyTorch's names and conventions (``reduction`` = "none" | "mean" | "sum").
+"""The fused loss ops (classification). The public loss functions, PyTorch's names and
+conventions (``reduction`` = "none" | "mean" | "sum"), are in ``minidl/functional.py``.
 
-Regression (composed of primitive ops, residual r = input - target):
+Regression losses there are composed of primitive ops (residual r = input - target):
 
     mse:          r^2
     l1:           |r|                                   (gradient 0 at r = 0)
     huber:        r^2 / 2 if |r| < delta else delta (|r| - delta / 2)
     pseudo-Huber: delta^2 (sqrt(1 + (r / delta)^2) - 1)  (the lecture's smooth form)
 
-Classification (fused ops: one forward, one hand-written backward):
+Classification (the fused ops below: one forward, one hand-written backward):
 
     cross_entropy on logits x (N, C) and classes t (N,):
         log p_ic = x_ic - logsumexp_c(x_i)            (shifted by max_c x_ic: never overflows)
@@ -55,6 +56,10 @@ class _ClassLoss(Function):
     """Shared reduction logic: per-row losses l (M,), reduced like PyTorch."""
 
     __slots__ = ("reduction", "denom", "in_shape", "out_shape")
+    reduction: str
+    denom: Any
+    in_shape: tuple
+    out_shape: tuple
 
     def _reduce(self, losses: Any, total: Any) -> Any:
         """``losses`` reduced; "mean" divides by ``total``, the summed weight of the targets."""
@@ -168,7 +173,7 @@ class BinaryCrossEntropy(Function):
     def forward(self, p: Any, y: Any, weight: Any) -> Any:
         xp = backend.array_module(p)
         self.weight = weight
-        with _quiet(xp):  # log(0) = -inf, then clamped to -100
+        with backend.quiet_float_warnings(divide="ignore"):  # log(0) = -inf, then clamped to -100
             log_p = xp.maximum(xp.log(p), p.dtype.type(-100))
             log_1mp = xp.maximum(xp.log(1 - p), p.dtype.type(-100))
         self.save(p, y, log_p, log_1mp)
@@ -185,22 +190,6 @@ class BinaryCrossEntropy(Function):
         if self.needs_input_grad[1]:
             dy = g * (log_1mp - log_p)
         return dp, dy
-
-
-class _quiet:
-    """``numpy.errstate(divide="ignore")`` for NumPy (log(0) = -inf is then clamped); a no-op
-    for CuPy, which never warns."""
-
-    def __init__(self, xp: Any) -> None:
-        self.ctx = xp.errstate(divide="ignore") if hasattr(xp, "errstate") else None
-
-    def __enter__(self) -> None:
-        if self.ctx is not None:
-            self.ctx.__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.ctx is not None:
-            self.ctx.__exit__(*exc)
 
 
 class BinaryCrossEntropyWithLogits(Function):

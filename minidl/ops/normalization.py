@@ -1,6 +1,8 @@
 """Normalization: batch norm (one fused op with gamma and beta), and layer/group/instance
 norm: a fused standardization over their axes followed by a per-element or per-channel
-affine map made of primitive ops (mul, add).
+affine map made of primitive ops (mul, add). This module holds the two fused ops
+(``BatchNorm``, ``Standardize``); ``F.batch_norm``, ``F.layer_norm`` ... and the running
+statistics' update are in ``minidl/functional.py``.
 
 Batch norm, for x (N, C) or (N, C, L) or (N, C, H, W), per channel c over the m values
 of that channel in the batch (m = N, N*L or N*H*W):

@@ -22,7 +22,8 @@ class Reshape(Function):
         try:
             return x.reshape(shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}") from None
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
+                             f"into {shape}") from None
 
     def backward(self, gy: Any) -> tuple:
         return (gy.reshape(self.in_shape),)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
-from . import lr_scheduler
 
 
 def param_groups_weight_decay(model: Any, weight_decay: float = 1e-2) -> list[dict]:
@@ -21,7 +21,8 @@ def param_groups_weight_decay(model: Any, weight_decay: float = 1e-2) -> list[di
     ``requires_grad=False`` are left out. Returns ``[{"params": decay, "weight_decay": wd},
     {"params": no_decay, "weight_decay": 0.0}]`` (empty groups dropped).
     """
-    decay, no_decay = [], []
+    decay: list[Any] = []
+    no_decay: list[Any] = []
     for p in model.parameters():
         if not p.requires_grad:
             continue

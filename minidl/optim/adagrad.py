@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .. import backend
-from ._scratch import grad_with_l2, scratch
 from .optimizer import Optimizer, _check_nonneg
 
 
@@ -31,7 +30,6 @@ class Adagrad(Optimizer):
                  initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))
-        self._scratch: dict = {}
 
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
@@ -45,15 +43,11 @@ class Adagrad(Optimizer):
         if "sum" not in state:
             state["step"] = 0
             state["sum"] = xp.full(x.shape, group["initial_accumulator_value"], dtype=x.dtype)
-        sc = self._scratch.setdefault(id(x), {})
-        tmp, den = scratch(sc, "g", x), scratch(sc, "d", x)
         state["step"] += 1
-        g = grad_with_l2(xp, x, g, group["weight_decay"], tmp)
-        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        xp.multiply(g, g, out=den)
-        state["sum"] += den
-        xp.sqrt(state["sum"], out=den)
-        den += group["eps"]
-        xp.divide(g, den, out=den)
-        den *= clr
-        x -= den
+        t = state["step"]
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * x                 # g <- g + weight_decay * x
+        lr_t = group["lr"] / (1 + (t - 1) * group["lr_decay"])  # lr_t = lr / (1 + (t - 1) * lr_decay)
+        G = state["sum"]
+        G += g * g                                            # G_t = G_{t-1} + g * g
+        x -= lr_t * g / (xp.sqrt(G) + group["eps"])           # x <- x - lr_t * g / (sqrt(G_t) + eps)

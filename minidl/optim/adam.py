@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable
 
 from .. import backend
-from ._scratch import grad_with_l2, scratch
 from .optimizer import Optimizer, _check_betas, _check_nonneg
 
 
@@ -34,7 +32,6 @@ class Adam(Optimizer):
                  weight_decay: float = 0.0, amsgrad: bool = False) -> None:
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad))
-        self._scratch: dict = {}
 
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
@@ -46,42 +43,36 @@ class Adam(Optimizer):
     def _update(self, x: Any, g: Any, state: dict, group: dict) -> None:
         xp = backend.array_module(x)
         b1, b2 = group["betas"]
-        lr, wd = group["lr"], group["weight_decay"]
+        lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
         if "exp_avg" not in state:
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(x)
             state["exp_avg_sq"] = xp.zeros_like(x)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = xp.zeros_like(x)
-        sc = self._scratch.setdefault(id(x), {})
-        tmp, den = scratch(sc, "g", x), scratch(sc, "d", x)
         state["step"] += 1
         t = state["step"]
         if self._decoupled:
             if wd != 0:
-                x *= 1 - lr * wd
-        else:
-            g = grad_with_l2(xp, x, g, wd, tmp)
+                x *= 1 - lr * wd                              # x <- (1 - lr * weight_decay) * x   (AdamW)
+        elif wd != 0:
+            g = g + wd * x                                    # g <- g + weight_decay * x
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= b1
-        xp.multiply(g, 1 - b1, out=den)
-        m += den
-        v *= b2
-        xp.multiply(g, g, out=den)
-        den *= 1 - b2
-        v += den
+        m *= b1                                               # m <- beta1 * m + (1 - beta1) * g
+        m += (1 - b1) * g
+        v *= b2                                               # v <- beta2 * v + (1 - beta2) * g * g
+        v += (1 - b2) * g * g
         if group["amsgrad"]:
-            vmax = state["max_exp_avg_sq"]
-            xp.maximum(vmax, v, out=vmax)
-            v = vmax
-        step_size = lr / (1 - b1 ** t)
-        bc2_sqrt = math.sqrt(1 - b2 ** t)
-        xp.sqrt(v, out=den)
-        den /= bc2_sqrt
-        den += group["eps"]
-        xp.divide(m, den, out=den)
-        den *= step_size
-        x -= den
+            v = state["max_exp_avg_sq"]                       # v_max <- max(v_max, v)
+            xp.maximum(v, state["exp_avg_sq"], out=v)
+        m_hat = m / (1 - b1 ** t)                             # m_hat = m / (1 - beta1**t)
+        v_hat = v / (1 - b2 ** t)                             # v_hat = v / (1 - beta2**t)
+        denom = xp.sqrt(v_hat)                                # x <- x - lr * m_hat / (sqrt(v_hat) + eps),
+        del v_hat                                             #   divided in place in the temporaries
+        denom += eps                                          #   (fewer large allocations per step)
+        m_hat /= denom
+        m_hat *= lr
+        x -= m_hat
 
 
 class AdamW(Adam):

@@ -37,7 +37,7 @@ def _check_positive_int(name: str, value: Any) -> None:
 
 def _check_positive(name: str, value: Any) -> None:
     """A schedule length: any positive number (PyTorch accepts floats and NumPy ints here)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) > 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
 
 
@@ -297,9 +297,10 @@ class ChainedScheduler(_Composite):
     ``LinearLR`` warm-up factor times an ``ExponentialLR`` decay."""
 
     def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None) -> None:
-        optimizer = optimizer or (schedulers[0].optimizer if schedulers else None)
-        _check_composite(self, optimizer, schedulers)
-        self.optimizer, self._schedulers = optimizer, list(schedulers)
+        chosen = optimizer or (schedulers[0].optimizer if schedulers else None)
+        _check_composite(self, chosen, schedulers)
+        assert chosen is not None  # _check_composite raised otherwise
+        self.optimizer, self._schedulers = chosen, list(schedulers)
         self._last_lr = self._current_lrs()
 
     def step(self) -> None:
@@ -308,7 +309,7 @@ class ChainedScheduler(_Composite):
         self._last_lr = self._current_lrs()
 
 
-def _check_composite(composite: LRScheduler, optimizer: Optimizer, schedulers: Sequence[Any]) -> None:
+def _check_composite(composite: LRScheduler, optimizer: Optimizer | None, schedulers: Sequence[Any]) -> None:
     name = type(composite).__name__
     if not schedulers:
         raise ValueError(f"{name} needs at least one scheduler")
@@ -454,12 +455,12 @@ class OneCycleLR(LRScheduler):
             total_steps = epochs * steps_per_epoch
         else:
             raise ValueError("OneCycleLR needs total_steps, or epochs and steps_per_epoch")
-        for name, value in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        for name, factor in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
+            if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not factor > 0:
+                raise ValueError(f"{name} must be a positive number, got {factor!r}")
         for name, value in (("max_lr", max_lr), ("base_momentum", base_momentum), ("max_momentum", max_momentum)):
-            for v in _per_group(name, optimizer, value):
-                _check_nonneg(name, v)
+            for each in _per_group(name, optimizer, value):
+                _check_nonneg(name, each)
         if not 0 <= pct_start <= 1:
             raise ValueError(f"pct_start must be in [0, 1], got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):

@@ -159,7 +159,7 @@ class Optimizer:
 
         Parameters are numbered by position across all groups in order; arrays are copies.
         """
-        index = {}
+        index: dict[int, int] = {}
         groups = []
         for g in self.param_groups:
             packed = {k: v for k, v in g.items() if k != "params"}

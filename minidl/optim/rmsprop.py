@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .. import backend
-from ._scratch import grad_with_l2, scratch
 from .optimizer import Optimizer, _check_nonneg
 
 
@@ -28,7 +27,6 @@ class RMSprop(Optimizer):
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered))
-        self._scratch: dict = {}
 
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
@@ -39,7 +37,7 @@ class RMSprop(Optimizer):
 
     def _update(self, x: Any, g: Any, state: dict, group: dict) -> None:
         xp = backend.array_module(x)
-        a = group["alpha"]
+        a, eps = group["alpha"], group["eps"]
         if "square_avg" not in state:
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(x)
@@ -47,32 +45,23 @@ class RMSprop(Optimizer):
                 state["momentum_buffer"] = xp.zeros_like(x)
             if group["centered"]:
                 state["grad_avg"] = xp.zeros_like(x)
-        sc = self._scratch.setdefault(id(x), {})
-        tmp, den = scratch(sc, "g", x), scratch(sc, "d", x)
         state["step"] += 1
-        g = grad_with_l2(xp, x, g, group["weight_decay"], tmp)
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * x                 # g <- g + weight_decay * x
         s = state["square_avg"]
-        s *= a
-        xp.multiply(g, g, out=den)
-        den *= 1 - a
-        s += den
+        s *= a                                                # s <- alpha * s + (1 - alpha) * g * g
+        s += (1 - a) * (g * g)
         if group["centered"]:
             m = state["grad_avg"]
-            m *= a
-            xp.multiply(g, 1 - a, out=den)
-            m += den
-            xp.multiply(m, m, out=den)
-            xp.subtract(s, den, out=den)
-            xp.sqrt(den, out=den)
+            m *= a                                            # m <- alpha * m + (1 - alpha) * g
+            m += (1 - a) * g
+            den = xp.sqrt(s - m * m) + eps                    # den = sqrt(s - m * m) + eps
         else:
-            xp.sqrt(s, out=den)
-        den += group["eps"]
-        xp.divide(g, den, out=den)
+            den = xp.sqrt(s) + eps                            # den = sqrt(s) + eps
         if group["momentum"] > 0:
             b = state["momentum_buffer"]
-            b *= group["momentum"]
-            b += den
-            xp.multiply(b, group["lr"], out=den)
+            b *= group["momentum"]                            # b <- momentum * b + g / den
+            b += g / den
+            x -= group["lr"] * b                              # x <- x - lr * b
         else:
-            den *= group["lr"]
-        x -= den
+            x -= group["lr"] * g / den                        # x <- x - lr * g / den

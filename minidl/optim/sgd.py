@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .. import backend
-from ._scratch import grad_with_l2, scratch
 from .optimizer import Optimizer, _check_nonneg, required
 
 
@@ -26,13 +25,12 @@ class SGD(Optimizer):
 
     _state_names = frozenset({"momentum_buffer"})
 
-    def __init__(self, params: Iterable[Any], lr: float = required, momentum: float = 0.0,
+    def __init__(self, params: Iterable[Any], lr: Any = required, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> None:
         if lr is required:
             raise TypeError("SGD() missing required argument: lr")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov))
-        self._scratch: dict = {}
 
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
@@ -43,32 +41,16 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening")
 
     def _update(self, x: Any, g: Any, state: dict, group: dict) -> None:
-        xp = backend.array_module(x)
-        sc = self._scratch.setdefault(id(x), {})
-        tmp = scratch(sc, "g", x)
-        lr, rho = group["lr"], group["momentum"]
-        d = grad_with_l2(xp, x, g, group["weight_decay"], tmp)
+        lr, rho, dampening = group["lr"], group["momentum"], group["dampening"]
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * x                 # g <- g + weight_decay * x
+        d = g
         if rho != 0:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = xp.array(d, copy=True)
-                state["momentum_buffer"] = buf
+            v = state.get("momentum_buffer")
+            if v is None:
+                v = state["momentum_buffer"] = backend.array_module(x).array(g, copy=True)  # v <- g (first step)
             else:
-                buf *= rho
-                if group["dampening"] == 0:
-                    buf += d
-                else:
-                    step = scratch(sc, "s", x)
-                    xp.multiply(d, 1 - group["dampening"], out=step)
-                    buf += step
-            if group["nesterov"]:
-                upd = scratch(sc, "u", x)
-                xp.multiply(buf, rho, out=upd)
-                upd += d
-                upd *= lr
-                x -= upd
-                return
-            d = buf
-        upd = scratch(sc, "u", x)
-        xp.multiply(d, lr, out=upd)
-        x -= upd
+                v *= rho                                      # v <- rho * v + (1 - dampening) * g
+                v += g if dampening == 0 else (1 - dampening) * g
+            d = g + rho * v if group["nesterov"] else v       # d <- g + rho * v  or  v
+        x -= lr * d                                           # x <- x - lr * d

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl as md
-from minidl import testing as T
 from minidl import functional as L
+from minidl import testing as T
 
 REDUCTIONS = ["none", "mean", "sum"]
 reduce_np = {"none": lambda a: a, "mean": np.mean, "sum": np.sum}

@@ -421,3 +421,31 @@ def test_deepcopy_gives_an_independent_model():
     with md.no_grad():
         twin[0].weight.fill_(0)
     assert net[0].weight.numpy().any()
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_module_and_optimizer_zero_grad_behave_the_same(set_to_none):
+    import minidl.optim as optim
+
+    results = []
+    for use_optimizer in (False, True):
+        model = nn.Linear(3, 2)
+        model(md.ones(4, 3)).sum().backward()
+        before = model.weight.grad
+        if use_optimizer:
+            optim.SGD(model.parameters(), lr=0.1).zero_grad(set_to_none=set_to_none)
+        else:
+            model.zero_grad(set_to_none=set_to_none)
+        g = model.weight.grad
+        results.append((g is None, g is before, None if g is None else float(abs(g).sum())))
+    assert results[0] == results[1]
+    assert results[0] == ((True, False, None) if set_to_none else (False, True, 0.0))
+
+
+def test_zero_grad_defaults_to_set_to_none():
+    import inspect
+
+    import minidl.optim as optim
+
+    for fn in (nn.Module.zero_grad, optim.Optimizer.zero_grad):
+        assert inspect.signature(fn).parameters["set_to_none"].default is True
