@@ -22,8 +22,10 @@ Dtype rules (written down once, tested in tests/test_tensor.py)
 
 from __future__ import annotations
 
+import functools
+import inspect
 import weakref
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, NamedTuple, ParamSpec, Sequence, TypeVar
 
 from . import autograd, backend
 from .autograd import Function, VersionCounter, run_backward
@@ -35,6 +37,52 @@ from .ops.reduction import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, 
 from .ops.shape import BasicGetItem, BroadcastTo, GetItem, Reshape, Transpose, is_basic_index
 
 _SCALARS = (int, float, bool)
+
+# ---------------------------------------------------------------------- PyTorch's and NumPy's names
+
+#: NumPy's spelling -> PyTorch's, for the same argument. Every function and method that takes
+#: one of PyTorch's names (``dim``, ``keepdim``, ...) accepts NumPy's too, through ``dim_aliases``.
+NUMPY_ALIASES = {"axis": "dim", "keepdims": "keepdim", "axes": "dims", "start_axis": "start_dim", "end_axis": "end_dim"}
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def dim_aliases(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Decorator: ``fn``, written with PyTorch's names (``dim``, ``keepdim``, ``dims``,
+    ``start_dim``, ``end_dim``), also accepts NumPy's (``axis``, ``keepdims``, ``axes``,
+    ``start_axis``, ``end_axis``) as keywords: ``x.sum(axis=1, keepdims=True)`` is
+    ``x.sum(dim=1, keepdim=True)``. One argument given under both names is a ``TypeError``.
+    The signature (``help``, ``inspect.signature``) shows PyTorch's names only.
+    """
+    params = list(inspect.signature(fn).parameters)
+    # (numpy name, torch name, the torch name's position) for the names fn has
+    pairs = [(np_name, pt_name, params.index(pt_name)) for np_name, pt_name in NUMPY_ALIASES.items()
+             if pt_name in params]
+    if not pairs:
+        raise TypeError(f"dim_aliases: {fn.__qualname__} has none of the parameters {sorted(NUMPY_ALIASES.values())}")
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            for np_name, pt_name, position in pairs:
+                if np_name in kwargs:
+                    if pt_name in kwargs or len(args) > position:
+                        raise TypeError(f"{name}() got {pt_name}= and its NumPy alias {np_name}= together; "
+                                        f"pass one of them")
+                    kwargs[pt_name] = kwargs.pop(np_name)
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class ValuesIndices(NamedTuple):
+    """``(values, indices)``, what ``t.max(dim)`` and ``t.min(dim)`` return (``torch.return_types``):
+    ``values, indices = t.max(dim=1)`` or ``t.max(dim=1).values``."""
+
+    values: "Tensor"
+    indices: "Tensor"
 
 
 class Tensor:
