@@ -14,13 +14,13 @@ Layout, in import order: ``backend`` (NumPy/CuPy, devices, dtypes, RNG), ``autog
 """
 
 from . import backend
-from .autograd import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import Function, detect_anomaly, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
     bool_, cupy_available, float16, float32, float64, get_backend, int32, int64, manual_seed,
     set_backend,
 )
 from .creation import (
-    arange, eye, full, linspace, ones, ones_like, rand, randint, randn, randperm, zeros,
+    arange, eye, from_numpy, full, linspace, ones, ones_like, rand, randint, randn, randperm, zeros,
     zeros_like,
 )
 from .functional import (
@@ -28,6 +28,7 @@ from .functional import (
     max, maximum, mean, min, minimum, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack, sum, tanh, transpose,
     unsqueeze, var, where,
 )
+from .functional import amax, amin, argmax, argmin, permute, pow, std
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import load, save
 from .tensor import Tensor, as_tensor, tensor
