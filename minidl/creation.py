@@ -78,7 +78,7 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None,
     lo, hi, n = int(start), int(end), int(steps)
     step = (hi - lo) / (n - 1) if n > 1 else 0.0
     i = xp.arange(n, dtype=backend.float64)
-    values = xp.where(i < n // 2, lo + step * i, hi - step * (n - 1 - i))
+    values = xp.where(i < n // 2, lo + step * i, hi - step * (n - 1 - i)) if n != 1 else xp.full(1, lo)
     return _make(values.astype(dtype), requires_grad)
 
 

@@ -715,7 +715,8 @@ class Tensor:
         ``x.transpose(0, 1)`` is ``x.T``). To reorder all dims use ``permute``."""
         i, j = one_axis(dim0, self.ndim, "transpose"), one_axis(dim1, self.ndim, "transpose")
         order = list(range(self.ndim))
-        order[i], order[j] = order[j], order[i]
+        if order:  # (a 0-d tensor takes dims 0 and -1 and stays as it is)
+            order[i], order[j] = order[j], order[i]
         return Transpose.apply(self, axes=tuple(order))
 
     @dim_aliases

@@ -82,7 +82,8 @@ class Pow(Function):
     """
 
     def forward(self, a: Any, b: Any) -> Any:
-        z = a**b
+        with backend.np.errstate(divide="ignore", invalid="ignore"):  # 0^-1 = inf, (-1)^0.5 = nan, quietly
+            z = a**b
         self.save(a, b, z)
         return z
 
