@@ -587,3 +587,25 @@ test_getitem_int_and_array = T.op_test(  # ints apply first (PyTorch), then the 
     shapes=st.tuples(st.integers(2, 3), st.integers(1, 3), st.integers(3, 4)).map(lambda s: (s,)),
 )
 test_pow_method = T.op_test(lambda a, b: a.pow(b), np.power, n_inputs=2, elements=[T.floats(0.1, 3), T.floats(-2, 2)])
+
+
+# ----------------------------------------------------------------- the README's PyTorch-style loop
+
+
+def test_readme_pytorch_style_loop_runs_unchanged_under_torch(tmp_path, monkeypatch):
+    """The README's loop is plain PyTorch: with torch imported in minidl's place it runs too
+    (tests/test_readme.py runs it with minidl)."""
+    import pathlib
+    import re
+
+    _torch()
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("### A PyTorch-style training and evaluation loop", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, flags=re.S).group(1)
+    for ours, theirs in [("minidl.nn.functional", "torch.nn.functional"), ("minidl.nn", "torch.nn"),
+                         ("minidl.optim", "torch.optim"), ("import minidl as md", "import torch as md")]:
+        assert ours in code
+        code = code.replace(ours, theirs)
+    assert "minidl" not in code
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md (PyTorch-style loop, under torch)", "exec"), {})
