@@ -365,6 +365,22 @@ def test_every_function_with_a_dim_takes_the_numpy_alias_and_no_function_takes_n
     assert checked >= 40, checked
 
 
+def test_modules_with_a_dim_take_the_numpy_alias_too():
+    import minidl.nn as nn
+    assert nn.Softmax(axis=0).dim == 0 and nn.LogSoftmax(axis=1).dim == 1
+    assert nn.Flatten(start_axis=2).start_dim == 2
+    with pytest.raises(TypeError, match="Softmax.__init__"):
+        nn.Softmax(dim=0, axis=0)
+
+
+def test_max_with_dim_on_an_empty_tensor_like_torch():
+    torch = _torch()
+    values, indices = md.zeros(0, 3).max(dim=1)
+    assert values.shape == indices.shape == tuple(torch.zeros(0, 3).max(dim=1).values.shape) == (0,)
+    with pytest.raises(ValueError, match="empty dim"):
+        md.zeros(0, 3).max(dim=0)
+
+
 def test_softmax_cat_stack_flatten_unsqueeze_take_dim():
     torch = _torch()
     a, b = RNG.standard_normal((2, 3)), RNG.standard_normal((2, 3))
