@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import numbers
 import weakref
 from typing import Any, Callable, Iterator, NamedTuple, ParamSpec, Sequence, TypeVar
 
@@ -1033,7 +1034,7 @@ def _is_int(i: Any) -> bool:
     PyTorch reads those as ints)."""
     if backend.is_backend_array(i):
         return i.ndim == 0 and i.dtype.kind in "iu"
-    return isinstance(i, (int, backend.np.integer)) and not isinstance(i, (bool, backend.np.bool_))
+    return isinstance(i, numbers.Integral) and not isinstance(i, bool)  # NumPy ints are Integral, NumPy bools not
 
 
 def split_int_index(index: Any) -> tuple[tuple, tuple] | None:

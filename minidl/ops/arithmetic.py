@@ -82,7 +82,7 @@ class Pow(Function):
     """
 
     def forward(self, a: Any, b: Any) -> Any:
-        with backend.np.errstate(divide="ignore", invalid="ignore"):  # 0^-1 = inf, (-1)^0.5 = nan, quietly
+        with backend.quiet_float_warnings(divide="ignore", invalid="ignore"):  # 0^-1 = inf, (-1)^0.5 = nan, quietly
             z = a**b
         self.save(a, b, z)
         return z
@@ -92,7 +92,7 @@ class Pow(Function):
         xp = backend.array_module(a)
         zero = gz.dtype.type(0)
         ga = gb = None
-        with backend.np.errstate(divide="ignore", invalid="ignore"):  # 0^(b-1) and log(0) where masked
+        with backend.quiet_float_warnings(divide="ignore", invalid="ignore"):  # 0^(b-1) and log(0) where masked
             if self.needs_input_grad[0]:
                 ga = unbroadcast(xp.where(b == 0, zero, gz * b * a ** (b - 1)), a.shape)
             if self.needs_input_grad[1]:
