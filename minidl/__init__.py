@@ -16,7 +16,7 @@ demand (``import minidl.data as data``), as ``torch.utils.data`` is.
 """
 
 from . import backend, nn, optim, viz
-from .autograd import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import Function, detect_anomaly, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
     bool_,
     cupy_available,
@@ -32,6 +32,7 @@ from .backend import (
 from .creation import (
     arange,
     eye,
+    from_numpy,
     full,
     linspace,
     ones,
@@ -45,6 +46,10 @@ from .creation import (
 )
 from .functional import (
     abs,
+    amax,
+    amin,
+    argmax,
+    argmin,
     broadcast_to,
     cat,
     clamp,
@@ -62,6 +67,8 @@ from .functional import (
     mean,
     min,
     minimum,
+    permute,
+    pow,
     relu,
     reshape,
     sigmoid,
@@ -69,6 +76,7 @@ from .functional import (
     sqrt,
     squeeze,
     stack,
+    std,
     sum,
     tanh,
     transpose,
@@ -90,4 +98,5 @@ __all__ = ["backend", "Function", "detect_anomaly", "enable_grad", "is_grad_enab
     "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "relu",
     "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sum", "tanh", "transpose",
     "unsqueeze", "var", "where", "GradcheckError", "gradcheck", "load", "save", "Tensor",
-    "as_tensor", "tensor", "nn", "optim", "viz"]
+    "as_tensor", "tensor", "nn", "optim", "viz",
+    "inference_mode", "from_numpy", "amax", "amin", "argmax", "argmin", "permute", "pow", "std"]

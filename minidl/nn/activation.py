@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import functional as F
-from ..tensor import Tensor
+from ..tensor import Tensor, dim_aliases
 from .linear import Linear
 from .module import Module
 
@@ -96,6 +96,7 @@ class Step(Module):
 class Softmax(Module):
     """e^x_i / sum_j e^x_j along ``dim`` (max-shifted, overflow-free)."""
 
+    @dim_aliases
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = dim
@@ -110,6 +111,7 @@ class Softmax(Module):
 class LogSoftmax(Module):
     """x_i - logsumexp(x) along ``dim``."""
 
+    @dim_aliases
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = dim
