@@ -28,6 +28,10 @@ from .functional import (
     max, maximum, mean, min, minimum, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack, sum, tanh, transpose,
     unsqueeze, var, where,
 )
+from .functional import (  # issue 13: math, ordering, shape and indexing
+    argsort, ceil, chunk, cos, cumsum, flip, floor, gather, masked_fill, norm, prod, roll, round, scatter_add, sign,
+    sin, sort, split, topk, tril, triu,
+)
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import load, save
 from .tensor import Tensor, as_tensor, tensor

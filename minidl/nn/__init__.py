@@ -11,6 +11,7 @@ One home per concept: ``module`` (Module, Parameter, containers), ``linear``, ``
 
 from . import functional, init, utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, Maxout, ReLU, Sigmoid, Softmax, Step, Tanh
+from .activation import SELU, Hardtanh, LogSigmoid, ReLU6, SiLU, Softplus, Softsign  # issue 13
 from .conv import Conv2d
 from .dropout import Dropout
 from .linear import Flatten, Identity, Linear
