@@ -28,12 +28,12 @@ from typing import Any, Iterator, NamedTuple, Sequence
 from . import autograd, backend
 from .autograd import Function, VersionCounter, run_backward
 from .ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub
-from .ops.indexing import Flip, Gather, MaskedFill, Repeat, Roll, ScatterAdd, Triangle
-from .ops.numeric import Ceil, Cos, Cumsum, Floor, Norm, Prod, Round, Sign, Sin
-from .ops.ordering import sort_indices
 from .ops.elementwise import (
     Abs, Cast, Clip, Clone, Exp, LeakyReLU, Log, ReLU, Sigmoid, Sqrt, Tanh, ToDevice,
 )
+from .ops.indexing import Flip, Gather, MaskedFill, Repeat, Roll, ScatterAdd, Triangle
+from .ops.numeric import Ceil, Cos, Cumsum, Floor, Norm, Prod, Round, Sign, Sin
+from .ops.ordering import sort_indices
 from .ops.reduction import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var, normalize_axes
 from .ops.shape import BasicGetItem, BroadcastTo, GetItem, Reshape, Transpose, is_basic_index
 
@@ -663,8 +663,8 @@ class Tensor:
         order, whatever ``stable`` says), NaN counted largest. Values carry gradients."""
         if self.ndim == 0:
             one_axis(dim, 0, "sort")
-            return ValuesIndices(self.clone(), Tensor._make(backend.array_module(self.data).zeros((), dtype=backend.int64),
-                                                             False, None))
+            zero = backend.array_module(self.data).zeros((), dtype=backend.int64)
+            return ValuesIndices(self.clone(), Tensor._make(zero, False, None))
         axis = one_axis(dim, self.ndim, "sort")
         index = sort_indices(self.data, axis, bool(descending))
         return ValuesIndices(Gather.apply(self, index=index, dim=axis), Tensor._make(index, False, None))
@@ -731,7 +731,7 @@ class Tensor:
             size = split_size_or_sections
             if size < 0 or (size == 0 and n != 0):
                 raise ValueError(f"split: split_size must be positive, got {size}")
-            sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+            sizes = ([size] * (n // size) + ([n % size] if n % size else []) if size else []) or [0]
         else:
             sizes = [int(k) for k in split_size_or_sections]
             if any(k < 0 for k in sizes) or sum(sizes) != n:

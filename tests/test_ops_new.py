@@ -71,7 +71,8 @@ test_cumsum = T.op_test(
 
 
 def norm_kwargs(shapes):
-    return dim_kwargs(shapes).flatmap(lambda kw: st.sampled_from([1, 2, "fro", np.inf, 3]).map(lambda p: {**kw, "p": p}))
+    ps = st.sampled_from([1, 2, "fro", np.inf, 3])
+    return dim_kwargs(shapes).flatmap(lambda kw: ps.map(lambda p: {**kw, "p": p}))
 
 
 def np_norm(x, p, dim, keepdim):
@@ -466,7 +467,8 @@ CASES = [
      lambda th, a: a.norm(p=1, dim=1) + a.norm(dim=0).sum() + a.norm(p=float("inf"), dim=1)
      + th.norm(a, p=3, dim=(0, 1)) + a.norm(p="fro")),
     ("norm_zero_rows", [np.array([[0.0, 0.0, 0.0], [3.0, -3.0, 1.0]])],
-     lambda z: z.norm(dim=1, keepdim=True) + z.norm(p=1, dim=1, keepdim=True) + z.norm(p=float("inf"), dim=1, keepdim=True),
+     lambda z: z.norm(dim=1, keepdim=True) + z.norm(p=1, dim=1, keepdim=True)
+     + z.norm(p=float("inf"), dim=1, keepdim=True),
      lambda th, z: z.norm(dim=1, keepdim=True) + z.norm(p=1, dim=1, keepdim=True)
      + z.norm(p=float("inf"), dim=1, keepdim=True)),
     ("sort", [A], lambda a: a.sort(dim=1).values * md.sort(a, 0, descending=True)[0],
@@ -475,10 +477,12 @@ CASES = [
      lambda th, t: t.sort(dim=1, descending=True, stable=True).values * th.tensor(W + [1e4], dtype=th.float64)),
     ("topk", [A], lambda a: a.topk(3, dim=1).values + md.topk(a, 2, dim=0, largest=False).values.sum(),
      lambda th, a: a.topk(3, dim=1).values + th.topk(a, 2, dim=0, largest=False).values.sum()),
-    ("flip_roll", [A], lambda a: a.flip(0) * md.flip(a, (0, 1)) + a.roll(2, 1) + md.roll(a, (1, -1), (0, 1)) + a.roll(3),
+    ("flip_roll", [A],
+     lambda a: a.flip(0) * md.flip(a, (0, 1)) + a.roll(2, 1) + md.roll(a, (1, -1), (0, 1)) + a.roll(3),
      lambda th, a: a.flip(0) * th.flip(a, (0, 1)) + a.roll(2, 1) + th.roll(a, (1, -1), (0, 1)) + a.roll(3)),
     ("repeat", [B], lambda b: b.repeat(2, 1, 3), lambda th, b: b.repeat(2, 1, 3)),
-    ("split_chunk", [A], lambda a: md.cat([p * (i + 1) for i, p in enumerate(a.split([1, 3], 0) + md.chunk(a, 3, 0))], 0),
+    ("split_chunk", [A],
+     lambda a: md.cat([p * (i + 1) for i, p in enumerate(a.split([1, 3], 0) + md.chunk(a, 3, 0))], 0),
      lambda th, a: th.cat([p * (i + 1) for i, p in enumerate(a.split([1, 3], 0) + th.chunk(a, 3, 0))], 0)),
     ("gather", [A], lambda a: a.gather(1, md.tensor(IDX)) * md.gather(a, 0, md.tensor(IDX[:2, :3] % 4)).sum(),
      lambda th, a: a.gather(1, th.tensor(IDX)) * th.gather(a, 0, th.tensor(IDX[:2, :3] % 4)).sum()),
@@ -489,7 +493,8 @@ CASES = [
      lambda th, a: a.masked_fill(th.tensor(MASK), -2.0) * th.masked_fill(a, th.tensor(~MASK), 0.5)),
     ("tril_triu", [A], lambda a: a.tril() + md.triu(a, 1) * 2 + a.tril(-2) * 3 + md.tril(a.reshape(2, 2, 5), 1).sum(),
      lambda th, a: a.tril() + th.triu(a, 1) * 2 + a.tril(-2) * 3 + th.tril(a.reshape(2, 2, 5), 1).sum()),
-    ("pad", [A], lambda a: F.pad(a, (1, 2, -1, 1), value=0.5), lambda th, a: th.nn.functional.pad(a, (1, 2, -1, 1), value=0.5)),
+    ("pad", [A], lambda a: F.pad(a, (1, 2, -1, 1), value=0.5),
+     lambda th, a: th.nn.functional.pad(a, (1, 2, -1, 1), value=0.5)),
 ]
 
 

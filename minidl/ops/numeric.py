@@ -178,7 +178,7 @@ class Norm(Function):
         if p == 2:
             return (g * x / safe_y,)
         if p == float("inf"):
-            winners = (xp.abs(x) == y) & (y > 0)
+            winners = xp.abs(x) == y  # (at y = 0, sign(x) = 0 keeps the gradient 0)
             count = xp.maximum(winners.sum(axis=self.axes, keepdims=True), 1)
             return (g * xp.where(winners, xp.sign(x), zero) / count.astype(x.dtype),)
         a = xp.abs(x)
