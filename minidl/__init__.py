@@ -14,13 +14,13 @@ Layout, in import order: ``backend`` (NumPy/CuPy, devices, dtypes, RNG), ``autog
 """
 
 from . import backend
-from .autograd import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import Function, detect_anomaly, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
     bool_, cupy_available, float16, float32, float64, get_backend, int32, int64, manual_seed,
     set_backend,
 )
 from .creation import (
-    arange, eye, full, linspace, ones, ones_like, rand, randint, randn, randperm, zeros,
+    arange, eye, from_numpy, full, linspace, ones, ones_like, rand, randint, randn, randperm, zeros,
     zeros_like,
 )
 from .functional import (
@@ -28,6 +28,7 @@ from .functional import (
     max, maximum, mean, min, minimum, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack, sum, tanh, transpose,
     unsqueeze, var, where,
 )
+from .functional import amax, amin, argmax, argmin, permute, pow, std
 from .functional import (  # issue 13: math, ordering, shape and indexing
     argsort, ceil, chunk, cos, cumsum, flip, floor, gather, masked_fill, norm, prod, roll, round, scatter_add, sign,
     sin, sort, split, topk, tril, triu,

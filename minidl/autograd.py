@@ -107,6 +107,23 @@ def set_grad_enabled(enabled: bool) -> _GradMode:
     return _GradMode(bool(enabled))
 
 
+class _Unchanged(contextlib.ContextDecorator):
+    """A context manager and decorator that changes nothing (``inference_mode(False)``)."""
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def inference_mode(mode: bool = True) -> contextlib.ContextDecorator:
+    """``with md.inference_mode(): ...`` or ``@md.inference_mode()``: PyTorch's mode for pure
+    evaluation. minidl has no separate inference tensors, so it is ``no_grad()``;
+    ``inference_mode(False)`` leaves grad mode as it is."""
+    return _GradMode(False) if mode else _Unchanged()
+
+
 @contextlib.contextmanager
 def detect_anomaly() -> Iterator[None]:
     """Check every op's forward output and every backward gradient for NaN/Inf.

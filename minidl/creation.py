@@ -64,9 +64,22 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None,
              requires_grad: bool = False, device: str | None = None) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    An integer ``dtype`` gives PyTorch's integers: start and end are truncated to integers,
+    the values start + i * step (from the end for the second half) are truncated toward zero.
+    """
     xp = backend.module_for_device(device)
-    return _make(xp.linspace(start, end, int(steps), dtype=_float(dtype)), requires_grad)
+    dtype = _float(dtype)
+    if dtype == backend.bool_:
+        raise TypeError("linspace: dtype bool is not supported (use a float or integer dtype)")
+    if dtype.kind == "f":
+        return _make(xp.linspace(start, end, int(steps), dtype=dtype), requires_grad)
+    lo, hi, n = int(start), int(end), int(steps)
+    step = (hi - lo) / (n - 1) if n > 1 else 0.0
+    i = xp.arange(n, dtype=backend.float64)
+    values = xp.where(i < n // 2, lo + step * i, hi - step * (n - 1 - i)) if n != 1 else xp.full(1, lo)
+    return _make(values.astype(dtype), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False,
@@ -90,10 +103,34 @@ def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False, device: s
     return _make(backend.rng(xp).standard_normal(shape_args(shape), dtype=dtype), requires_grad)
 
 
-def randint(low: int, high: int, shape: Any, device: str | None = None) -> Tensor:
-    """Integers from [low, high), int64."""
+def randint(low: Any = 0, high: Any = None, size: Any = None, *, dtype: Any = None,
+            device: str | None = None) -> Tensor:
+    """Integers drawn uniformly from [low, high), int64 unless ``dtype`` says otherwise.
+
+    PyTorch's two forms: ``md.randint(high, size)`` (low = 0) and ``md.randint(low, high, size)``;
+    ``size`` is a tuple (``md.randint(10, (3, 4))``).
+    """
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint: missing size, e.g. md.randint(10, (3,)) or md.randint(0, 10, (3,))")
+    if not low < high:
+        raise ValueError(f"randint: low ({low}) must be less than high ({high})")
     xp = backend.module_for_device(device)
-    return _make(backend.rng(xp).integers(low, high, size=shape_args((shape,)), dtype=backend.int64), False)
+    values = backend.rng(xp).integers(low, high, size=shape_args((size,)), dtype=backend.int64)
+    return _make(values if dtype is None else values.astype(backend.as_dtype(dtype)), False)
+
+
+def from_numpy(array: Any) -> Tensor:
+    """A CPU tensor sharing ``array``'s memory and dtype (``torch.from_numpy``): changes to one
+    show in the other. ``md.tensor`` copies instead."""
+    if not isinstance(array, backend.np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy: dtype {array.dtype} is not supported (expected bool, integer or float)")
+    return Tensor(array)
 
 
 def randperm(n: int, device: str | None = None) -> Tensor:

@@ -28,7 +28,8 @@ from .ops.normalization import BatchNorm, Standardize
 from .ops.pooling import AvgPool2d, MaxPool2d
 from .ops.shape import Concatenate, Stack
 from .tensor import (
-    Tensor, apply_binary, as_input, binary_operands, check_broadcast, matrix_product, one_axis, true_divide,
+    Tensor, apply_binary, as_input, binary_operands, check_broadcast, dim_aliases, matrix_product, one_axis,
+    true_divide,
 )
 
 
@@ -156,54 +157,88 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
 # --------------------------------------------------------------------------- reductions
 
 
-def sum(input: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Sum over ``axis`` (int, tuple, or None for all)."""
-    return as_input(input, "sum").sum(axis, keepdims)
+# Each takes PyTorch's ``dim``/``keepdim`` or NumPy's ``axis``/``keepdims`` (``dim_aliases``).
 
 
-def mean(input: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Mean over ``axis``."""
-    return as_input(input, "mean").mean(axis, keepdims)
+@dim_aliases
+def sum(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Sum over ``dim`` (int, tuple, or None for all)."""
+    return as_input(input, "sum").sum(dim, keepdim)
 
 
-def var(input: Any, axis: Any = None, keepdims: bool = False, correction: int = 1) -> Tensor:
-    """Variance over ``axis``, dividing by n - correction (1: unbiased, PyTorch's default)."""
-    return as_input(input, "var").var(axis, keepdims, correction)
+@dim_aliases
+def mean(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Mean over ``dim``."""
+    return as_input(input, "mean").mean(dim, keepdim)
 
 
-def std(input: Any, axis: Any = None, keepdims: bool = False, correction: int = 1) -> Tensor:
+@dim_aliases
+def var(input: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None) -> Tensor:
+    """Variance over ``dim``, dividing by n - correction (1: unbiased, PyTorch's default)."""
+    return as_input(input, "var").var(dim, unbiased, keepdim, correction=correction)
+
+
+@dim_aliases
+def std(input: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None) -> Tensor:
     """Standard deviation: sqrt(var)."""
-    return as_input(input, "std").std(axis, keepdims, correction)
+    return as_input(input, "std").std(dim, unbiased, keepdim, correction=correction)
 
 
-def max(input: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Maximum over ``axis`` (gradient split evenly among tied maxima)."""
-    return as_input(input, "max").max(axis, keepdims)
+@dim_aliases
+def max(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """``md.max(x)``: the largest value; ``md.max(x, dim)``: ``(values, indices)``;
+    ``md.max(x, other)``: the element-wise maximum (see ``Tensor.max``)."""
+    return as_input(input, "max").max(dim, keepdim)
 
 
-def min(input: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Minimum over ``axis`` (gradient split evenly among tied minima)."""
-    return as_input(input, "min").min(axis, keepdims)
+@dim_aliases
+def min(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """``md.min(x)``, ``md.min(x, dim) -> (values, indices)``, ``md.min(x, other)`` (see ``Tensor.min``)."""
+    return as_input(input, "min").min(dim, keepdim)
 
 
-def logsumexp(input: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """log(sum(exp(x))) over ``axis``, computed without overflow."""
-    return as_input(input, "logsumexp").logsumexp(axis, keepdims)
+@dim_aliases
+def amax(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Maximum over ``dim`` (int, tuple, or None for all); gradient split evenly among ties."""
+    return as_input(input, "amax").amax(dim, keepdim)
 
 
-def _dim(dim: Any, axis: Any) -> Any:
-    """PyTorch's ``dim=`` or NumPy's ``axis=`` (the same argument under two names)."""
-    return dim if axis is None else axis
+@dim_aliases
+def amin(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Minimum over ``dim`` (int, tuple, or None for all); gradient split evenly among ties."""
+    return as_input(input, "amin").amin(dim, keepdim)
 
 
-def softmax(input: Any, dim: int = -1, *, axis: int | None = None) -> Tensor:
-    """e^x_i / sum_j e^x_j along ``dim`` (alias ``axis``), shifted by the max so it never overflows."""
-    return as_input(input, "softmax").softmax(_dim(dim, axis))
+@dim_aliases
+def argmax(input: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the largest value along ``dim`` (of the flattened tensor for None), int64."""
+    return as_input(input, "argmax").argmax(dim, keepdim)
 
 
-def log_softmax(input: Any, dim: int = -1, *, axis: int | None = None) -> Tensor:
-    """x_i - logsumexp(x) along ``dim`` (alias ``axis``): log-probabilities, stable for large logits."""
-    return as_input(input, "log_softmax").log_softmax(_dim(dim, axis))
+@dim_aliases
+def argmin(input: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest value along ``dim`` (of the flattened tensor for None), int64."""
+    return as_input(input, "argmin").argmin(dim, keepdim)
+
+
+@dim_aliases
+def logsumexp(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) over ``dim``, computed without overflow."""
+    return as_input(input, "logsumexp").logsumexp(dim, keepdim)
+
+
+@dim_aliases
+def softmax(input: Any, dim: int = -1) -> Tensor:
+    """e^x_i / sum_j e^x_j along ``dim``, shifted by the max so it never overflows."""
+    return as_input(input, "softmax").softmax(dim)
+
+
+@dim_aliases
+def log_softmax(input: Any, dim: int = -1) -> Tensor:
+    """x_i - logsumexp(x) along ``dim``: log-probabilities, stable for large logits."""
+    return as_input(input, "log_softmax").log_softmax(dim)
 
 
 # --------------------------------------------------------------------------- shapes
@@ -214,25 +249,33 @@ def reshape(input: Any, *shape: Any) -> Tensor:
     return as_input(input, "reshape").reshape(*shape)
 
 
-def transpose(input: Any, *axes: Any) -> Tensor:
-    """Permute axes (see ``Tensor.transpose``)."""
-    return as_input(input, "transpose").transpose(*axes)
+def transpose(input: Any, dim0: int, dim1: int) -> Tensor:
+    """Swap dims ``dim0`` and ``dim1`` (see ``Tensor.transpose``)."""
+    return as_input(input, "transpose").transpose(dim0, dim1)
 
 
-def flatten(input: Any, start_dim: int = 0, end_dim: int = -1, *, start_axis: int | None = None,
-            end_axis: int | None = None) -> Tensor:
-    """Merge dims ``start_dim..end_dim`` (aliases ``start_axis``, ``end_axis``) into one (all by default)."""
-    return as_input(input, "flatten").flatten(_dim(start_dim, start_axis), _dim(end_dim, end_axis))
+@dim_aliases
+def permute(input: Any, dims: Sequence[int]) -> Tensor:
+    """Reorder all dims (see ``Tensor.permute``)."""
+    return as_input(input, "permute").permute(*dims)
 
 
-def squeeze(input: Any, axis: Any = None) -> Tensor:
-    """Remove axes of size 1 (all of them, or only ``axis``)."""
-    return as_input(input, "squeeze").squeeze(axis)
+@dim_aliases
+def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one (all by default)."""
+    return as_input(input, "flatten").flatten(start_dim, end_dim)
 
 
-def unsqueeze(input: Any, axis: int) -> Tensor:
-    """Insert an axis of size 1 at position ``axis``."""
-    return as_input(input, "unsqueeze").unsqueeze(axis)
+@dim_aliases
+def squeeze(input: Any, dim: Any = None) -> Tensor:
+    """Remove dims of size 1 (all of them, or those of ``dim`` that have size 1)."""
+    return as_input(input, "squeeze").squeeze(dim)
+
+
+@dim_aliases
+def unsqueeze(input: Any, dim: int) -> Tensor:
+    """Insert a dim of size 1 at position ``dim``."""
+    return as_input(input, "unsqueeze").unsqueeze(dim)
 
 
 def broadcast_to(input: Any, *shape: Any) -> Tensor:
@@ -247,6 +290,9 @@ expand = broadcast_to
 
 
 def _same_device(tensors: Sequence[Any], op: str) -> list[Tensor]:
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{op}: expected a list or tuple of tensors, got one Tensor (wrap it: [t])")
+    tensors = list(tensors)
     if not tensors:
         raise ValueError(f"{op}: needs at least one tensor")
     ts = [as_input(t, op) for t in tensors]
@@ -257,19 +303,21 @@ def _same_device(tensors: Sequence[Any], op: str) -> list[Tensor]:
     return [t.astype(dtype) for t in ts]
 
 
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
-    ts = _same_device(tensors, "concatenate")
-    return Concatenate.apply(*ts, axis=one_axis(axis, ts[0].ndim, "concatenate"))
+@dim_aliases
+def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim (``torch.cat``; ``md.concatenate`` is the same)."""
+    ts = _same_device(tensors, "cat")
+    return Concatenate.apply(*ts, axis=one_axis(dim, ts[0].ndim, "cat"))
 
 
-cat = concatenate
+concatenate = cat
 
 
-def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join same-shaped tensors along a new axis."""
+@dim_aliases
+def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dim."""
     ts = _same_device(tensors, "stack")
-    return Stack.apply(*ts, axis=one_axis(axis, ts[0].ndim + 1, "stack"))
+    return Stack.apply(*ts, axis=one_axis(dim, ts[0].ndim + 1, "stack"))
 
 
 # =========================================================================== activations and dropout
@@ -573,8 +621,8 @@ def _normalize(x: Tensor, axes: tuple, eps: float) -> Tensor:
     """(x - mean) / sqrt(var + eps) over ``axes`` (biased variance): the fused op above.
     Composed of primitive ops it reads::
 
-        mu = md.mean(x, axis=axes, keepdims=True)
-        var = md.var(x, axis=axes, keepdims=True, correction=0)
+        mu = md.mean(x, dim=axes, keepdim=True)
+        var = md.var(x, dim=axes, keepdim=True, correction=0)
         return (x - mu) / md.sqrt(var + eps)
     """
     if not isinstance(x, Tensor) or x.dtype.kind != "f":
@@ -890,17 +938,20 @@ def round(input: Any, *, decimals: int = 0) -> Tensor:
     return as_input(input, "round").round(decimals)
 
 
+@dim_aliases
 def prod(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Product over ``dim`` (None: all entries); its gradient is right with zeros in the input
     (see ``ops.numeric.Prod``)."""
     return as_input(input, "prod").prod(dim, keepdim)
 
 
+@dim_aliases
 def cumsum(input: Any, dim: int) -> Tensor:
     """Running sum along ``dim``."""
     return as_input(input, "cumsum").cumsum(dim)
 
 
+@dim_aliases
 def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
     """The vector p-norm over ``dim`` (p = 1, 2, "fro", inf or any p >= 1; None: all
     entries). At a zero norm the gradient is 0, as PyTorch's; with p = inf tied maxima
@@ -911,17 +962,20 @@ def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> 
 # --------------------------------------------------------------------------- ordering
 
 
+@dim_aliases
 def sort(input: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
     """``(values, indices)`` sorted along ``dim``: always stable, NaN counted largest (see
     ``ops/ordering.py``)."""
     return as_input(input, "sort").sort(dim, descending, stable)
 
 
+@dim_aliases
 def argsort(input: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """The int64 indices that sort ``input`` along ``dim`` (stable)."""
     return as_input(input, "argsort").argsort(dim, descending, stable)
 
 
+@dim_aliases
 def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
     """``(values, indices)`` of the ``k`` largest (or smallest) entries along ``dim``; among
     equal values the earliest entries win."""
@@ -931,32 +985,38 @@ def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool =
 # --------------------------------------------------------------------------- shape and indexing
 
 
+@dim_aliases
 def flip(input: Any, dims: Any) -> Tensor:
     """Reverse the entries along ``dims`` (an int or a tuple)."""
     return as_input(input, "flip").flip(dims)
 
 
+@dim_aliases
 def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
     """Shift entries cyclically by ``shifts`` along ``dims`` (None: the flattened tensor)."""
     return as_input(input, "roll").roll(shifts, dims)
 
 
+@dim_aliases
 def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of ``tensor`` along ``dim`` (views): of size ``split_size_or_sections`` (an
     int; the last may be smaller) or of the listed sizes."""
     return as_input(tensor, "split").split(split_size_or_sections, dim)
 
 
+@dim_aliases
 def chunk(input: Any, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """``chunks`` pieces of ceil(n / chunks) entries along ``dim`` (fewer if they run out)."""
     return as_input(input, "chunk").chunk(chunks, dim)
 
 
+@dim_aliases
 def gather(input: Any, dim: int, index: Any) -> Tensor:
     """out[..., i, ...] = input[..., index[..., i, ...], ...] along ``dim`` (``torch.gather``)."""
     return as_input(input, "gather").gather(dim, index)
 
 
+@dim_aliases
 def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:
     """A copy of ``input`` with ``src`` added at the positions ``index`` names along ``dim``."""
     return as_input(input, "scatter_add").scatter_add(dim, index, src)

@@ -22,14 +22,16 @@ Dtype rules (written down once, tested in tests/test_tensor.py)
 
 from __future__ import annotations
 
+import functools
+import inspect
 import weakref
-from typing import Any, Iterator, NamedTuple, Sequence
+from typing import Any, Callable, Iterator, NamedTuple, ParamSpec, Sequence, TypeVar
 
 from . import autograd, backend
 from .autograd import Function, VersionCounter, run_backward
 from .ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub
 from .ops.elementwise import (
-    Abs, Cast, Clip, Clone, Exp, LeakyReLU, Log, ReLU, Sigmoid, Sqrt, Tanh, ToDevice,
+    Abs, Cast, Clip, Clone, Exp, LeakyReLU, Log, Maximum, Minimum, ReLU, Sigmoid, Sqrt, Tanh, ToDevice,
 )
 from .ops.indexing import Flip, Gather, MaskedFill, Repeat, Roll, ScatterAdd, Triangle
 from .ops.numeric import Ceil, Cos, Cumsum, Floor, Norm, Prod, Round, Sign, Sin
@@ -38,6 +40,53 @@ from .ops.reduction import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, 
 from .ops.shape import BasicGetItem, BroadcastTo, GetItem, Reshape, Transpose, is_basic_index
 
 _SCALARS = (int, float, bool)
+
+# ---------------------------------------------------------------------- PyTorch's and NumPy's names
+
+#: NumPy's spelling -> PyTorch's, for the same argument. Every function and method that takes
+#: one of PyTorch's names (``dim``, ``keepdim``, ...) accepts NumPy's too, through ``dim_aliases``.
+NUMPY_ALIASES = {"axis": "dim", "keepdims": "keepdim", "axes": "dims", "start_axis": "start_dim", "end_axis": "end_dim"}
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def dim_aliases(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Decorator: ``fn``, written with PyTorch's names (``dim``, ``keepdim``, ``dims``,
+    ``start_dim``, ``end_dim``), also accepts NumPy's (``axis``, ``keepdims``, ``axes``,
+    ``start_axis``, ``end_axis``) as keywords: ``x.sum(axis=1, keepdims=True)`` is
+    ``x.sum(dim=1, keepdim=True)``. One argument given under both names is a ``TypeError``.
+    The signature (``help``, ``inspect.signature``) shows PyTorch's names only.
+    """
+    params = inspect.signature(fn).parameters
+    positional = [name for name, p in params.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
+    # (numpy name, torch name, how many positional arguments reach the torch name) for the names fn has
+    pairs = [(np_name, pt_name, positional.index(pt_name) if pt_name in positional else 1 << 30)
+             for np_name, pt_name in NUMPY_ALIASES.items() if pt_name in params]
+    if not pairs:
+        raise TypeError(f"dim_aliases: {fn.__qualname__} has none of the parameters {sorted(NUMPY_ALIASES.values())}")
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            for np_name, pt_name, position in pairs:
+                if np_name in kwargs:
+                    if pt_name in kwargs or len(args) > position:
+                        raise TypeError(f"{name}() got {pt_name}= and its NumPy alias {np_name}= together; "
+                                        f"pass one of them")
+                    kwargs[pt_name] = kwargs.pop(np_name)
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class ValuesIndices(NamedTuple):
+    """``(values, indices)``, what ``t.max(dim)`` and ``t.min(dim)`` return (``torch.return_types``):
+    ``values, indices = t.max(dim=1)`` or ``t.max(dim=1).values``."""
+
+    values: "Tensor"
+    indices: "Tensor"
 
 
 class Tensor:
@@ -128,11 +177,24 @@ class Tensor:
 
     @property
     def T(self) -> "Tensor":
-        """All axes reversed (the matrix transpose for 2-D)."""
-        return self.transpose()
+        """All dims reversed (the matrix transpose for 2-D)."""
+        return self.permute(*reversed(range(self.ndim)))
 
-    def size(self, axis: int | None = None) -> Any:
-        return self.shape if axis is None else self.shape[axis]
+    @property
+    def mT(self) -> "Tensor":
+        """The last two dims swapped: the transpose of each matrix in a batch (..., n, m) -> (..., m, n)."""
+        if self.ndim < 2:
+            raise ValueError(f"mT needs a matrix or a batch of matrices (2 or more dims), got shape {self.shape}")
+        return self.transpose(-2, -1)
+
+    @dim_aliases
+    def size(self, dim: int | None = None) -> Any:
+        """The shape (a tuple), or the size of ``dim``."""
+        return self.shape if dim is None else self.shape[one_axis(dim, self.ndim, "size")]
+
+    def dim(self) -> int:
+        """The number of dims (``ndim``)."""
+        return self.data.ndim
 
     def numel(self) -> int:
         return int(self.data.size)
@@ -144,12 +206,13 @@ class Tensor:
 
     # ------------------------------------------------------------------ autograd
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
         """Compute the gradient of this tensor w.r.t. every leaf that requires grad.
 
-        ``grad`` is d(something)/d(self); it defaults to 1 for a single-element tensor.
-        Leaves *accumulate* into ``.grad``; call ``zero_grad`` between steps.
+        ``gradient`` is d(something)/d(self), of this tensor's shape; it defaults to 1 for a
+        single-element tensor. Leaves *accumulate* into ``.grad``; call ``zero_grad`` between steps.
         """
+        grad = gradient
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad and has no graph: it was "
@@ -158,9 +221,9 @@ class Tensor:
         if grad is None:
             if self.data.size != 1:
                 raise RuntimeError(
-                    f"backward() without grad= needs a single-element tensor, got shape "
+                    f"backward() without gradient= needs a single-element tensor, got shape "
                     f"{self.shape}; reduce it first (e.g. .sum() or .mean()) or pass "
-                    "grad=<array of the same shape>"
+                    "gradient=<array of the same shape>"
                 )
             xp = backend.array_module(self.data)
             grad = xp.ones(self.shape, dtype=self.dtype)
@@ -170,9 +233,11 @@ class Tensor:
             if not backend.is_backend_array(grad):
                 grad = backend.array_module(self.data).asarray(grad, dtype=self.dtype)
             if backend.device_of(grad) != self.device:
-                raise RuntimeError(f"backward(): grad is on {backend.device_of(grad)} but the tensor is on {self.device}")
+                raise RuntimeError(f"backward(): gradient is on {backend.device_of(grad)} but the tensor is on "
+                                   f"{self.device}")
             if grad.shape != self.shape:
-                raise RuntimeError(f"backward(): grad has shape {grad.shape}, expected the tensor's shape {self.shape}")
+                raise RuntimeError(f"backward(): gradient has shape {grad.shape}, expected the tensor's shape "
+                                   f"{self.shape}")
             if grad.dtype != self.dtype:
                 grad = grad.astype(self.dtype)
         run_backward(self, grad, retain_graph)
@@ -253,6 +318,10 @@ class Tensor:
         """A copy with its own memory, still connected to the graph."""
         return Clone.apply(self)
 
+    def contiguous(self) -> "Tensor":
+        """This tensor if its memory is C-ordered (row-major, no gaps), else a C-ordered copy."""
+        return self if self.data.flags.c_contiguous else Clone.apply(self)
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         """Let ``np.asarray(t)`` and matplotlib read CPU tensors (values only, no graph)."""
         if self.device != "cpu":
@@ -326,7 +395,12 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace("item assignment")
-        self.data[index_arrays(index)] = self._operand_array(value)
+        index = index_arrays(index)
+        ints_first = split_int_index(index)
+        if ints_first is None:
+            self.data[index] = self._operand_array(value)
+        else:  # into the view the ints select (as __getitem__ reads)
+            self.data[ints_first[0]][ints_first[1]] = self._operand_array(value)
         self._bump()
 
     def __iadd__(self, other: Any) -> "Tensor":
@@ -391,10 +465,14 @@ class Tensor:
         return Abs.apply(self)
 
     def __getitem__(self, index: Any) -> "Tensor":
-        """``x[index]``: slices, ints, None, Ellipsis, integer arrays and boolean masks."""
+        """``x[index]``: slices, ints, None, Ellipsis, integer arrays and boolean masks, with
+        PyTorch's meaning where ints and index arrays mix (see ``split_int_index``)."""
         index = index_arrays(index)
         if is_basic_index(index):
             return BasicGetItem.apply(self, index=index)
+        ints_first = split_int_index(index)
+        if ints_first is not None:
+            return self[ints_first[0]][ints_first[1]]
         xp = backend.array_module(self.data)
         if xp is not backend.np:  # indices must live on the tensor's device
             index = tuple(xp.asarray(i) if backend.is_backend_array(i) else i for i in index) \
@@ -438,11 +516,18 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.shape[0]))
 
-    def any(self) -> bool:
-        return bool(self.data.any())
+    @dim_aliases
+    def any(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """True where any entry over ``dim`` (all dims by default) is nonzero: a bool tensor
+        (``if t.any():`` works, through ``__bool__``)."""
+        axes = normalize_axes(dim, self.ndim)
+        return Tensor._make(self.data.astype(backend.bool_).any(axis=axes, keepdims=keepdim), False, None)
 
-    def all(self) -> bool:
-        return bool(self.data.all())
+    @dim_aliases
+    def all(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """True where every entry over ``dim`` (all dims by default) is nonzero: a bool tensor."""
+        axes = normalize_axes(dim, self.ndim)
+        return Tensor._make(self.data.astype(backend.bool_).all(axis=axes, keepdims=keepdim), False, None)
 
     # ------------------------------------------------------------------ math methods
     # ``md.exp(x)`` (minidl/functional.py) is ``x.exp()``; the Function it applies, with its
@@ -485,59 +570,137 @@ class Tensor:
         return LeakyReLU.apply(self._as_float(), negative_slope=float(negative_slope))
 
     def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
-        """Limit values to [min, max] (either bound may be None)."""
+        """Limit values to [min, max] (either bound may be None). With min > max every value
+        becomes max, as in PyTorch (min(max(x, min), max))."""
         if min is None and max is None:
             raise ValueError("clip: give at least one of min and max")
-        if min is not None and max is not None and min > max:
-            raise ValueError(f"clip: min ({min}) must not exceed max ({max})")
         return Clip.apply(self, lo=min, hi=max)
 
     clamp = clip
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        """Sum over ``axis`` (int, tuple, or None for all)."""
-        return Sum.apply(self, axis=axis, keepdims=keepdims)
+    def pow(self, exponent: Any) -> "Tensor":
+        """self ** exponent (broadcasting)."""
+        return apply_binary(Pow, self, exponent, "pow")
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        """Mean over ``axis``."""
-        return Mean.apply(self._as_float(), axis=axis, keepdims=keepdims)
+    # Reductions take PyTorch's ``dim`` (an int, a tuple of ints, or None for all dims) and
+    # ``keepdim`` (keep the reduced dims with size 1), or NumPy's ``axis``/``keepdims``.
 
-    def var(self, axis: Any = None, keepdims: bool = False, correction: int = 1) -> "Tensor":
-        """Variance over ``axis``, dividing by n - correction (1: unbiased, PyTorch's default;
-        0 for NumPy's)."""
-        return Var.apply(self._as_float(), axis=axis, keepdims=keepdims, correction=correction)
+    @dim_aliases
+    def sum(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """Sum over ``dim`` (int, tuple, or None for all)."""
+        return Sum.apply(self, axis=dim, keepdims=keepdim)
 
-    def std(self, axis: Any = None, keepdims: bool = False, correction: int = 1) -> "Tensor":
-        """sqrt of ``var``."""
-        return self.var(axis, keepdims, correction).sqrt()
+    @dim_aliases
+    def mean(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """Mean over ``dim``."""
+        return Mean.apply(self._as_float(), axis=dim, keepdims=keepdim)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        """Maximum over ``axis`` (gradient split evenly among tied maxima)."""
-        return Max.apply(self, axis=axis, keepdims=keepdims)
+    @dim_aliases
+    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: int | None = None) -> "Tensor":
+        """Variance over ``dim``, dividing by n - correction (1: unbiased, PyTorch's default;
+        0 for NumPy's). PyTorch's two spellings: ``correction=`` or the older ``unbiased``
+        (the second positional argument, as in ``x.var(0, False)``)."""
+        return Var.apply(self._as_float(), axis=dim, keepdims=keepdim, correction=_correction(unbiased, correction))
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        """Minimum over ``axis`` (gradient split evenly among tied minima)."""
-        return Min.apply(self, axis=axis, keepdims=keepdims)
+    @dim_aliases
+    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: int | None = None) -> "Tensor":
+        """sqrt of ``var`` (same arguments)."""
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
-    def argmax(self, axis: int | None = None) -> "Tensor":
-        return Tensor._make(self.data.argmax(axis=axis), False, None)
+    @dim_aliases
+    def amax(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """Maximum over ``dim`` (int, tuple, or None for all). The gradient is split evenly among
+        tied maxima; where the maximum is NaN it goes to the NaN entries."""
+        return Max.apply(self, axis=dim, keepdims=keepdim)
 
-    def argmin(self, axis: int | None = None) -> "Tensor":
-        return Tensor._make(self.data.argmin(axis=axis), False, None)
+    @dim_aliases
+    def amin(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """Minimum over ``dim`` (int, tuple, or None for all); gradient as ``amax``."""
+        return Min.apply(self, axis=dim, keepdims=keepdim)
 
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        """log(sum(exp(x))) over ``axis``, computed without overflow."""
-        return LogSumExp.apply(self._as_float(), axis=axis, keepdims=keepdims)
+    @dim_aliases
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """PyTorch's three ``max``:
 
-    def softmax(self, axis: int = -1) -> "Tensor":
-        """e^x / sum(e^x) along ``axis``, shifted by the max so it never overflows."""
+        * ``t.max()``: the largest value, a 0-d tensor (gradient as ``amax``);
+        * ``t.max(dim)``: ``(values, indices)`` along one dim (a ``ValuesIndices`` named tuple);
+          the gradient goes to the entry at ``indices`` (the first maximum; a NaN counts as
+          the maximum);
+        * ``t.max(other)``: the element-wise maximum with a tensor (``md.maximum``).
+        """
+        if isinstance(dim, Tensor):
+            return apply_binary(Maximum, self, dim, "max")
+        if dim is None:
+            return Max.apply(self, axis=None, keepdims=keepdim)
+        indices = self.argmax(dim, keepdim=True)
+        return ValuesIndices(self._pick(indices, dim, keepdim), indices if keepdim else indices.squeeze(dim))
+
+    @dim_aliases
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """PyTorch's three ``min``: ``t.min()``, ``t.min(dim) -> (values, indices)`` and
+        ``t.min(other)`` (see ``max``)."""
+        if isinstance(dim, Tensor):
+            return apply_binary(Minimum, self, dim, "min")
+        if dim is None:
+            return Min.apply(self, axis=None, keepdims=keepdim)
+        indices = self.argmin(dim, keepdim=True)
+        return ValuesIndices(self._pick(indices, dim, keepdim), indices if keepdim else indices.squeeze(dim))
+
+    def _pick(self, indices: "Tensor", dim: int, keepdim: bool) -> "Tensor":
+        """The entries at ``indices`` along ``dim`` (``indices`` has this shape with size 1 at
+        ``dim``), as a differentiable op: the gradient goes back to exactly those entries."""
+        if self.ndim == 0:
+            return self
+        xp = backend.array_module(self.data)
+        d = one_axis(dim, self.ndim, "max")
+        index = tuple(indices.data if a == d else xp.arange(n).reshape((-1,) + (1,) * (self.ndim - a - 1))
+                      for a, n in enumerate(self.shape))
+        picked = GetItem.apply(self, index=index)
+        return picked if keepdim else picked.squeeze(d)
+
+    @dim_aliases
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        """The index of the largest value along ``dim`` (of the flattened tensor for None; the
+        first one at ties; a NaN counts as the largest), int64, never differentiable."""
+        return self._arg("argmax", dim, keepdim)
+
+    @dim_aliases
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        """The index of the smallest value along ``dim`` (see ``argmax``)."""
+        return self._arg("argmin", dim, keepdim)
+
+    def _arg(self, op: str, dim: int | None, keepdim: bool) -> "Tensor":
+        if self.data.size == 0:
+            raise ValueError(f"{op}() of an empty tensor (shape {self.shape})")
+        if dim is None or self.ndim == 0:
+            if dim is not None:
+                one_axis(dim, 0, op)
+            index = getattr(self.data.reshape(-1), op)()
+            shape = (1,) * self.ndim if keepdim else ()
+        else:
+            d = one_axis(dim, self.ndim, op)
+            index = getattr(self.data, op)(axis=d)
+            shape = self.shape[:d] + (1,) * keepdim + self.shape[d + 1:]
+        return Tensor._make(index.astype(backend.int64, copy=False).reshape(shape), False, None)
+
+    @dim_aliases
+    def logsumexp(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """log(sum(exp(x))) over ``dim``, computed without overflow."""
+        return LogSumExp.apply(self._as_float(), axis=dim, keepdims=keepdim)
+
+    @dim_aliases
+    def softmax(self, dim: int = -1) -> "Tensor":
+        """e^x / sum(e^x) along ``dim``, shifted by the max so it never overflows."""
         x = self._as_float()
-        return Softmax.apply(x, axis=one_axis(axis, x.ndim, "softmax"))
+        return Softmax.apply(x, axis=one_axis(dim, x.ndim, "softmax"))
 
-    def log_softmax(self, axis: int = -1) -> "Tensor":
-        """x - logsumexp(x) along ``axis``: log-probabilities, stable for large logits."""
+    @dim_aliases
+    def log_softmax(self, dim: int = -1) -> "Tensor":
+        """x - logsumexp(x) along ``dim``: log-probabilities, stable for large logits."""
         x = self._as_float()
-        return LogSoftmax.apply(x, axis=one_axis(axis, x.ndim, "log_softmax"))
+        return LogSoftmax.apply(x, axis=one_axis(dim, x.ndim, "log_softmax"))
 
     # ------------------------------------------------------------------ shapes
 
@@ -550,48 +713,63 @@ class Tensor:
 
     view = reshape
 
-    def transpose(self, *axes: Any) -> "Tensor":
-        """Permute axes (reverse them when none are given; ``x.transpose(0, 1)`` swaps two
-        axes like PyTorch when exactly two are given for a tensor with more than 2 axes)."""
-        perm = shape_args(axes) if axes else None
-        if perm is not None and len(perm) == 2 and self.ndim != 2:
-            i, j = (one_axis(a, self.ndim, "transpose") for a in perm)
-            order = list(range(self.ndim))
+    def transpose(self, dim0: int, dim1: int) -> "Tensor":
+        """Swap dims ``dim0`` and ``dim1`` (PyTorch's ``transpose``, at every rank: on a matrix
+        ``x.transpose(0, 1)`` is ``x.T``). To reorder all dims use ``permute``."""
+        i, j = one_axis(dim0, self.ndim, "transpose"), one_axis(dim1, self.ndim, "transpose")
+        order = list(range(self.ndim))
+        if order:  # (a 0-d tensor takes dims 0 and -1 and stays as it is)
             order[i], order[j] = order[j], order[i]
-            perm = tuple(order)
-        if perm is not None and len(perm) != self.ndim:
-            raise ValueError(f"transpose: got {len(perm)} axes {perm} for a tensor with {self.ndim} dimensions "
-                             f"(shape {self.shape})")
-        return Transpose.apply(self, axes=perm)
+        return Transpose.apply(self, axes=tuple(order))
 
-    def permute(self, *axes: int) -> "Tensor":
-        return self.transpose(*axes)
+    @dim_aliases
+    def permute(self, *args: Any, dims: Any = None) -> "Tensor":
+        """Reorder all dims: ``y = x.permute(2, 0, 1)`` has ``y.shape[i] == x.shape[dims[i]]``.
+        The dims must name every dim once (``x.permute((2, 0, 1))``, ``x.permute(dims=...)`` too)."""
+        if dims is not None and args:
+            raise TypeError("permute() got the dims both positionally and as dims=; pass them once")
+        order = shape_args(args if dims is None else (dims,))
+        if len(order) != self.ndim or sorted(a % max(self.ndim, 1) for a in order) != list(range(self.ndim)) \
+                or not all(-self.ndim <= a < self.ndim for a in order):
+            raise ValueError(f"permute: dims {order} must name each of the {self.ndim} dims of shape {self.shape} "
+                             "exactly once (to swap two dims use transpose(dim0, dim1))")
+        return Transpose.apply(self, axes=tuple(a % self.ndim for a in order))
 
-    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> "Tensor":
-        """Merge axes ``start_axis..end_axis`` into one (all of them by default)."""
+    def t(self) -> "Tensor":
+        """The matrix transpose of a tensor with at most 2 dims (0-d and 1-D come back unchanged)."""
+        if self.ndim > 2:
+            raise ValueError(f"t() needs at most 2 dims, got shape {self.shape}; use transpose(dim0, dim1) or mT")
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    @dim_aliases
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        """Merge dims ``start_dim..end_dim`` into one (all of them by default)."""
         if self.ndim == 0:
             return self.reshape(1)
-        s, e = one_axis(start_axis, self.ndim, "flatten"), one_axis(end_axis, self.ndim, "flatten")
+        s, e = one_axis(start_dim, self.ndim, "flatten"), one_axis(end_dim, self.ndim, "flatten")
         if s > e:
-            raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}")
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         merged = 1
         for n in self.shape[s:e + 1]:
             merged *= n
         return self.reshape(self.shape[:s] + (merged,) + self.shape[e + 1:])
 
-    def squeeze(self, axis: Any = None) -> "Tensor":
-        """Remove axes of size 1 (all of them, or only ``axis``)."""
+    @dim_aliases
+    def squeeze(self, dim: Any = None) -> "Tensor":
+        """Remove dims of size 1: all of them, or those of ``dim`` (an int or a tuple) that have
+        size 1 (a named dim of another size stays, as in PyTorch)."""
         shape = self.shape
-        axes = normalize_axes(axis, self.ndim) if axis is not None else tuple(i for i, n in enumerate(shape) if n == 1)
-        for a in axes:
-            if shape[a] != 1:
-                raise ValueError(f"squeeze: axis {a} has size {shape[a]}, not 1 (shape {shape})")
-        return self.reshape(tuple(n for i, n in enumerate(shape) if i not in axes))
+        dims = range(self.ndim) if dim is None else normalize_axes(dim, self.ndim)
+        gone = {d for d in dims if shape[d] == 1}
+        if not gone:
+            return self
+        return self.reshape(tuple(n for i, n in enumerate(shape) if i not in gone))
 
-    def unsqueeze(self, axis: int) -> "Tensor":
-        """Insert an axis of size 1 at position ``axis``."""
-        axis = one_axis(axis, self.ndim + 1, "unsqueeze")
-        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+    @dim_aliases
+    def unsqueeze(self, dim: int) -> "Tensor":
+        """Insert a dim of size 1 at position ``dim`` (in [-ndim - 1, ndim])."""
+        d = one_axis(dim, self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def broadcast_to(self, *shape: Any) -> "Tensor":
         """Copy along new leading axes and size-1 axes to ``shape`` (a view)."""
@@ -637,10 +815,12 @@ class Tensor:
             raise TypeError(f"round: decimals must be an int, got {decimals!r}")
         return Round.apply(self, decimals=decimals)
 
+    @dim_aliases
     def prod(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
         """Product over ``dim`` (None: all); the gradient is right with zeros in the input."""
         return Prod.apply(self, axis=_dims(dim, self.ndim, "prod"), keepdims=bool(keepdim))
 
+    @dim_aliases
     def cumsum(self, dim: int) -> "Tensor":
         """Running sum along ``dim``: y_i = x_0 + ... + x_i."""
         axis = one_axis(dim, self.ndim, "cumsum")
@@ -648,6 +828,7 @@ class Tensor:
             return Cumsum.apply(self.reshape(1), axis=0).reshape(())
         return Cumsum.apply(self, axis=axis)
 
+    @dim_aliases
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> "Tensor":
         """The vector p-norm over ``dim`` (None: all entries, the Frobenius norm for p=2 or
         "fro"); p = 1, 2, "fro", inf or any p >= 1. Gradient 0 where the norm is 0."""
@@ -658,6 +839,7 @@ class Tensor:
         x = self._as_float()
         return Norm.apply(x, p=float(p), axis=_dims(dim, x.ndim, "norm"), keepdims=bool(keepdim))
 
+    @dim_aliases
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> "ValuesIndices":
         """``(values, indices)`` sorted along ``dim``; always stable (equal values keep their
         order, whatever ``stable`` says), NaN counted largest. Values carry gradients."""
@@ -669,10 +851,12 @@ class Tensor:
         index = sort_indices(self.data, axis, bool(descending))
         return ValuesIndices(Gather.apply(self, index=index, dim=axis), Tensor._make(index, False, None))
 
+    @dim_aliases
     def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> "Tensor":
         """The indices ``sort`` would return (stable)."""
         return self.sort(dim, descending, stable).indices
 
+    @dim_aliases
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> "ValuesIndices":
         """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) entries
         along ``dim``, best first (also with ``sorted=False``). Among equal values the earliest
@@ -687,13 +871,20 @@ class Tensor:
         index = sort_indices(self.data, axis, bool(largest))[(slice(None),) * axis + (slice(0, k),)]
         return ValuesIndices(Gather.apply(self, index=index, dim=axis), Tensor._make(index, False, None))
 
-    def flip(self, *dims: Any) -> "Tensor":
-        """Reverse the order of entries along ``dims`` (``x.flip(0)``, ``x.flip((0, 1))``)."""
-        axes = tuple(one_axis(d, self.ndim, "flip") for d in shape_args(dims))
+    @dim_aliases
+    def flip(self, *args: Any, dims: Any = None) -> "Tensor":
+        """Reverse the order of entries along ``dims`` (``x.flip(0)``, ``x.flip(0, 1)``,
+        ``x.flip((0, 1))``, ``x.flip(dims=(0, 1))``)."""
+        if args and dims is not None:
+            raise TypeError("flip() got its dims both positionally and as dims=")
+        if dims is not None:
+            args = (dims,)
+        axes = tuple(one_axis(d, self.ndim, "flip") for d in shape_args(args))
         if len(set(axes)) != len(axes):
-            raise ValueError(f"flip: dims {dims} name a dimension twice")
+            raise ValueError(f"flip: dims {args} name a dimension twice")
         return Flip.apply(self, dims=axes) if self.ndim else self.clone()
 
+    @dim_aliases
     def roll(self, shifts: Any, dims: Any = None) -> "Tensor":
         """Shift entries cyclically by ``shifts`` along ``dims`` (ints or tuples of the same
         length); ``dims=None`` rolls the flattened tensor and keeps the shape."""
@@ -720,6 +911,7 @@ class Tensor:
             raise ValueError(f"repeat: sizes must be non-negative, got {reps}")
         return Repeat.apply(self, sizes=reps)
 
+    @dim_aliases
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple["Tensor", ...]:
         """Views of consecutive pieces along ``dim``: an int gives pieces of that size (the
         last may be smaller); a list gives the size of each piece (they must add up)."""
@@ -743,6 +935,7 @@ class Tensor:
             start += k
         return tuple(pieces)
 
+    @dim_aliases
     def chunk(self, chunks: int, dim: int = 0) -> tuple["Tensor", ...]:
         """Split into ``chunks`` pieces of ceil(n / chunks) entries along ``dim`` (fewer
         pieces when they run out first, as in PyTorch)."""
@@ -756,6 +949,7 @@ class Tensor:
             return tuple(self[(slice(None),) * axis + (slice(0, 0),)] for _ in range(chunks))
         return self.split(-(-n // chunks), axis)
 
+    @dim_aliases
     def gather(self, dim: int, index: Any) -> "Tensor":
         """y[..., i, ...] = x[..., index[..., i, ...], ...] along ``dim`` (``torch.gather``):
         ``index`` holds int64 positions, has x's number of dims and sizes no larger than x's
@@ -766,6 +960,7 @@ class Tensor:
             return Gather.apply(self.reshape(1), index=idx.reshape(1), dim=0).reshape(())
         return Gather.apply(self, index=idx, dim=axis)
 
+    @dim_aliases
     def scatter_add(self, dim: int, index: Any, src: Any) -> "Tensor":
         """A copy of x with src[..., i, ...] added at x[..., index[..., i, ...], ...] along
         ``dim`` (``torch.scatter_add``); repeated positions add up. Gradients flow to x and src."""
@@ -834,6 +1029,18 @@ class Tensor:
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ------------------------------------------------------------------ casts named after builtins
+    # Last in the class on purpose: below these definitions, ``int`` and ``bool`` in the class
+    # body would name the methods, not the builtin types.
+
+    def int(self) -> "Tensor":
+        """Cast to int32 (as ``torch.Tensor.int``; ``long()`` gives int64)."""
+        return self.astype(backend.int32)
+
+    def bool(self) -> "Tensor":
+        """Cast to bool (nonzero is True)."""
+        return self.astype(backend.bool_)
 
 
 # ---------------------------------------------------------------------- conversion helpers
@@ -1037,11 +1244,61 @@ def compare(kind: str, a: Any, b: Any) -> Tensor:
 
 
 def one_axis(axis: int, ndim: int, op: str) -> int:
-    """``axis`` as an index in [0, ndim) (negative counts from the end), or a ``ValueError``."""
+    """``axis`` as an index in [0, ndim) (negative counts from the end; a 0-d tensor takes 0
+    and -1, as in PyTorch), or a ``ValueError``."""
     bound = ndim if ndim > 1 else 1
     if not isinstance(axis, int) or not -bound <= axis < bound:
-        raise ValueError(f"{op}: axis {axis!r} is out of range for a tensor with {ndim} dimensions")
+        raise ValueError(f"{op}: dim {axis!r} is out of range for a tensor with {ndim} dimensions "
+                         f"(expected a dim in [{-bound}, {bound - 1}])")
     return axis % bound
+
+
+def _correction(unbiased: Any, correction: int | None) -> int:
+    """``var``'s divisor n - correction from PyTorch's two spellings (default 1: unbiased)."""
+    if unbiased is not None and correction is not None:
+        raise TypeError("var/std: pass unbiased= or correction=, not both")
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def _is_int(i: Any) -> bool:
+    """An int in an index: Python and NumPy ints, and 0-d integer arrays (from 0-d tensors:
+    PyTorch reads those as ints)."""
+    if backend.is_backend_array(i):
+        return i.ndim == 0 and i.dtype.kind in "iu"
+    return isinstance(i, (int, backend.np.integer)) and not isinstance(i, (bool, backend.np.bool_))
+
+
+def split_int_index(index: Any) -> tuple[tuple, tuple] | None:
+    """PyTorch's indexing where ints and index arrays mix, as two NumPy indexes applied in turn.
+
+    NumPy counts an int as one more index array, so in ``x[0, :, [0, 1]]`` (x of shape (4, 3, 5))
+    the int and the list are separated by a slice and their dim goes first: (2, 3). PyTorch
+    first selects with the ints (dropping their dims), then indexes with the arrays: (3, 2).
+    Returns ``(ints_and_slices, arrays)`` for ``x[ints_and_slices][arrays]`` (the first a view),
+    or None when the index has no such mix (then NumPy's single index means the same).
+    """
+    if not isinstance(index, tuple):
+        return None
+    arrays = [i for i in index if backend.is_backend_array(i) and i.ndim > 0]
+    if not arrays or not any(_is_int(i) for i in index):
+        return None
+    first, then = [], []
+    for i in index:
+        if _is_int(i):
+            first.append(int(i))  # its dim is gone in the view
+        elif backend.is_backend_array(i) and i.ndim > 0:
+            k = i.ndim if i.dtype == backend.bool_ else 1  # a boolean mask covers i.ndim dims
+            first.extend([slice(None)] * k)
+            then.append(i)
+        elif i is Ellipsis:
+            first.append(i)
+            then.append(i)
+        else:  # a slice or None: applied in the view, kept whole afterwards
+            first.append(i)
+            then.append(slice(None))
+    return tuple(first), tuple(then)
 
 
 def index_arrays(index: Any) -> Any:
@@ -1056,15 +1313,6 @@ def index_arrays(index: Any) -> Any:
 
 
 # ---------------------------------------------------------------------- issue 13 helpers
-
-
-class ValuesIndices(NamedTuple):
-    """What ``sort`` and ``topk`` return, as PyTorch's named tuples: ``values`` (carry
-    gradients) and ``indices`` (int64, no gradient). ``values, indices = x.sort()`` or
-    ``x.sort().values``."""
-
-    values: Tensor
-    indices: Tensor
 
 
 def _dims(dim: Any, ndim: int, op: str) -> Any:

@@ -300,7 +300,7 @@ def test_backward_on_non_scalar_without_grad_is_a_clear_error():
 def test_backward_with_explicit_grad_checks_its_shape():
     x = md.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2
-    with pytest.raises(RuntimeError, match=r"grad has shape \(3,\), expected .*\(2,\)"):
+    with pytest.raises(RuntimeError, match=r"gradient has shape \(3,\), expected .*\(2,\)"):
         y.backward(np.ones(3))
     y.backward(np.array([1.0, 10.0]))
     np.testing.assert_allclose(x.grad, [2.0, 20.0])

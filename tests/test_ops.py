@@ -125,10 +125,10 @@ test_var = T.op_test(
 )
 # distinct values at least 2 * eps apart: the max/min gradient is only defined without ties
 spread = st.integers(-40, 40).map(lambda k: k * 0.125 + 0.01)
-test_max = T.op_test(lambda x, **kw: x.max(**kw), lambda x, **kw: np.max(x, **kw), kwargs=axis_kwargs,
-                     unique=True, elements=spread)
-test_min = T.op_test(lambda x, **kw: x.min(**kw), lambda x, **kw: np.min(x, **kw), kwargs=axis_kwargs,
-                     unique=True, elements=spread)
+test_amax = T.op_test(lambda x, **kw: x.amax(**kw), lambda x, **kw: np.max(x, **kw), kwargs=axis_kwargs,
+                      unique=True, elements=spread)
+test_amin = T.op_test(lambda x, **kw: x.amin(**kw), lambda x, **kw: np.min(x, **kw), kwargs=axis_kwargs,
+                      unique=True, elements=spread)
 test_logsumexp = T.op_test(
     md.logsumexp, lambda x, axis, keepdims: np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)),
     kwargs=axis_kwargs,
@@ -154,7 +154,7 @@ def reshape_kwargs(shapes):
 
 test_reshape = T.op_test(lambda x, shape: x.reshape(shape), lambda x, shape: np.reshape(x, shape), kwargs=reshape_kwargs)
 test_transpose = T.op_test(
-    lambda x, axes: md.transpose(x, *axes) if len(axes) != 2 or x.ndim == 2 else x.permute(*axes),
+    lambda x, axes: md.permute(x, axes),
     lambda x, axes: np.transpose(x, axes),
     kwargs=lambda s: st.permutations(list(range(len(s[0])))).map(lambda p: {"axes": tuple(p)}),
 )
@@ -236,7 +236,7 @@ def test_getitem_repeated_index_accumulates():
 
 def test_max_ties_split_gradient_evenly():
     x = md.tensor([[1.0, 5.0, 5.0], [2.0, 2.0, 2.0]], requires_grad=True)
-    x.max(axis=1).sum().backward()
+    x.amax(axis=1).sum().backward()
     np.testing.assert_allclose(x.grad, [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
     y = md.tensor([3.0, 3.0], requires_grad=True)
     y.max().backward()

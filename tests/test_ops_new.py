@@ -534,3 +534,27 @@ def test_indices_match_torch(torch):
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     np.testing.assert_array_equal(F.one_hot(md.tensor(labels), 6).numpy(),
                                   torch.nn.functional.one_hot(torch.tensor(labels), 6).numpy())
+
+
+def test_numpy_aliases_through_dim_aliases():
+    x = md.tensor([[3.0, 1.0, 2.0], [0.5, 4.0, -1.0]])
+    pairs = [
+        (x.prod(axis=1, keepdims=True), x.prod(dim=1, keepdim=True)),
+        (md.cumsum(x, axis=0), md.cumsum(x, dim=0)),
+        (x.norm(p=1, axis=1), x.norm(p=1, dim=1)),
+        (md.sort(x, axis=0).values, md.sort(x, dim=0).values),
+        (x.argsort(axis=1, descending=True), x.argsort(dim=1, descending=True)),
+        (md.topk(x, 2, axis=1).indices, md.topk(x, 2, dim=1).indices),
+        (x.flip(axes=(0, 1)), x.flip(dims=(0, 1))),
+        (md.flip(x, axes=1), md.flip(x, 1)),
+        (x.roll(1, axes=1), x.roll(1, dims=1)),
+        (x.gather(axis=1, index=md.tensor([[0], [2]])), x.gather(1, md.tensor([[0], [2]]))),
+        (md.split(x, 1, axis=1)[2], x.split(1, dim=1)[2]),
+        (x.chunk(2, axis=1)[1], md.chunk(x, 2, dim=1)[1]),
+    ]
+    for ours, expected in pairs:
+        np.testing.assert_array_equal(ours.numpy(), expected.numpy())
+    with pytest.raises(TypeError):
+        x.cumsum(dim=0, axis=0)
+    with pytest.raises(TypeError):
+        md.sort(x, 0, axis=0)

@@ -74,18 +74,29 @@ class Div(Function):
 
 
 class Pow(Function):
-    """z = a ** b;  dz/da = b a^(b-1), dz/db = a^b ln a (only defined for a > 0)."""
+    """z = a ** b;  dz/da = b a^(b-1), dz/db = a^b ln a (real only for a > 0).
+
+    At a zero base PyTorch's values, which keep a NaN out of training: dz/da = 0 where b = 0
+    (z = a^0 = 1 is constant in a, even at a = 0), and dz/db = 0 where a = 0 and b >= 0
+    (z = 0^b is constant for b > 0).
+    """
 
     def forward(self, a: Any, b: Any) -> Any:
-        z = a**b
+        with backend.np.errstate(divide="ignore", invalid="ignore"):  # 0^-1 = inf, (-1)^0.5 = nan, quietly
+            z = a**b
         self.save(a, b, z)
         return z
 
     def backward(self, gz: Any) -> tuple:
         a, b, z = self.saved
         xp = backend.array_module(a)
-        ga = unbroadcast(gz * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
-        gb = unbroadcast(gz * z * xp.log(a), b.shape) if self.needs_input_grad[1] else None
+        zero = gz.dtype.type(0)
+        ga = gb = None
+        with backend.np.errstate(divide="ignore", invalid="ignore"):  # 0^(b-1) and log(0) where masked
+            if self.needs_input_grad[0]:
+                ga = unbroadcast(xp.where(b == 0, zero, gz * b * a ** (b - 1)), a.shape)
+            if self.needs_input_grad[1]:
+                gb = unbroadcast(xp.where((a == 0) & (b >= 0), zero, gz * z * xp.log(a)), b.shape)
         return ga, gb
 
 

@@ -7,6 +7,8 @@ against the input.
 
 Ties in max/min: the gradient is split evenly among all entries equal to the maximum
 (PyTorch's rule for full reductions), so the gradient still sums to the upstream value.
+A NaN is the maximum (and the minimum) of any slice that holds one: the gradient goes to
+the NaN entries, as PyTorch's ``max()`` does (max([nan, 1, 2]) has gradient [1, 0, 0]).
 """
 
 from __future__ import annotations
@@ -18,15 +20,19 @@ from ..autograd import Function
 
 
 def normalize_axes(axis: Any, ndim: int) -> tuple:
-    """``axis`` as a sorted tuple of non-negative ints (all axes for None)."""
+    """``axis`` as a sorted tuple of non-negative ints (all axes for None). A 0-d tensor
+    takes dim 0 or -1 (as in PyTorch), which reduce nothing: they give ()."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    bound = max(ndim, 1)
     out = []
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(a % ndim if ndim else 0)
+        if not -bound <= a < bound:
+            raise ValueError(f"dim {a} is out of range for a tensor with {ndim} dimensions "
+                             f"(expected a dim in [{-bound}, {bound - 1}])")
+        if ndim:
+            out.append(a % ndim)
     return tuple(sorted(set(out)))
 
 
@@ -128,7 +134,8 @@ class _Extreme(Function):
 
     def backward(self, gy: Any) -> tuple:
         x, y = self.saved
-        winners = x == y
+        xp = backend.array_module(x)
+        winners = (x == y) | (xp.isnan(x) & xp.isnan(y))
         count = winners.sum(axis=self.axes, keepdims=True)
         g = expand(gy, x.shape, self.axes, self.keepdims)
         return (g * winners / count.astype(gy.dtype),)

@@ -124,7 +124,7 @@ def test_maxout_module_equals_composition_of_primitives():
     x.grad = None
     layer.zero_grad()
     z = layer.linear(x)  # composite: linear, reshape, max over the pieces axis
-    comp = md.max(z.reshape(7, 3, 4), axis=-1)
+    comp = md.max(z.reshape(7, 3, 4), dim=-1).values
     np.testing.assert_array_equal(comp.numpy(), y.numpy())
     comp.backward(g)
     for a, b in zip(fused, [x.grad, layer.linear.weight.grad, layer.linear.bias.grad]):
