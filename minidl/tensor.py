@@ -65,7 +65,7 @@ def dim_aliases(fn: Callable[_P, _R]) -> Callable[_P, _R]:
              for np_name, pt_name in NUMPY_ALIASES.items() if pt_name in params]
     if not pairs:
         raise TypeError(f"dim_aliases: {fn.__qualname__} has none of the parameters {sorted(NUMPY_ALIASES.values())}")
-    name = fn.__name__
+    name = fn.__qualname__
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -672,8 +672,8 @@ class Tensor:
         return self._arg("argmin", dim, keepdim)
 
     def _arg(self, op: str, dim: int | None, keepdim: bool) -> "Tensor":
-        if self.data.size == 0:
-            raise ValueError(f"{op}() of an empty tensor (shape {self.shape})")
+        if self.data.size == 0 and (dim is None or self.shape[one_axis(dim, self.ndim, op)] == 0):
+            raise ValueError(f"{op}() over an empty dim (shape {self.shape}, dim {dim})")
         if dim is None or self.ndim == 0:
             if dim is not None:
                 one_axis(dim, 0, op)
@@ -1284,7 +1284,8 @@ def split_int_index(index: Any) -> tuple[tuple, tuple] | None:
     arrays = [i for i in index if backend.is_backend_array(i) and i.ndim > 0]
     if not arrays or not any(_is_int(i) for i in index):
         return None
-    first, then = [], []
+    first: list[Any] = []
+    then: list[Any] = []
     for i in index:
         if _is_int(i):
             first.append(int(i))  # its dim is gone in the view

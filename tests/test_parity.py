@@ -365,6 +365,22 @@ def test_every_function_with_a_dim_takes_the_numpy_alias_and_no_function_takes_n
     assert checked >= 40, checked
 
 
+def test_modules_with_a_dim_take_the_numpy_alias_too():
+    import minidl.nn as nn
+    assert nn.Softmax(axis=0).dim == 0 and nn.LogSoftmax(axis=1).dim == 1
+    assert nn.Flatten(start_axis=2).start_dim == 2
+    with pytest.raises(TypeError, match="Softmax.__init__"):
+        nn.Softmax(dim=0, axis=0)
+
+
+def test_max_with_dim_on_an_empty_tensor_like_torch():
+    torch = _torch()
+    values, indices = md.zeros(0, 3).max(dim=1)
+    assert values.shape == indices.shape == tuple(torch.zeros(0, 3).max(dim=1).values.shape) == (0,)
+    with pytest.raises(ValueError, match="empty dim"):
+        md.zeros(0, 3).max(dim=0)
+
+
 def test_softmax_cat_stack_flatten_unsqueeze_take_dim():
     torch = _torch()
     a, b = RNG.standard_normal((2, 3)), RNG.standard_normal((2, 3))
@@ -587,3 +603,25 @@ test_getitem_int_and_array = T.op_test(  # ints apply first (PyTorch), then the 
     shapes=st.tuples(st.integers(2, 3), st.integers(1, 3), st.integers(3, 4)).map(lambda s: (s,)),
 )
 test_pow_method = T.op_test(lambda a, b: a.pow(b), np.power, n_inputs=2, elements=[T.floats(0.1, 3), T.floats(-2, 2)])
+
+
+# ----------------------------------------------------------------- the README's PyTorch-style loop
+
+
+def test_readme_pytorch_style_loop_runs_unchanged_under_torch(tmp_path, monkeypatch):
+    """The README's loop is plain PyTorch: with torch imported in minidl's place it runs too
+    (tests/test_readme.py runs it with minidl)."""
+    import pathlib
+    import re
+
+    _torch()
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("### A PyTorch-style training and evaluation loop", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, flags=re.S).group(1)
+    for ours, theirs in [("minidl.nn.functional", "torch.nn.functional"), ("minidl.nn", "torch.nn"),
+                         ("minidl.optim", "torch.optim"), ("import minidl as md", "import torch as md")]:
+        assert ours in code
+        code = code.replace(ours, theirs)
+    assert "minidl" not in code
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md (PyTorch-style loop, under torch)", "exec"), {})

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from .. import functional as F
-from ..tensor import Tensor
+from ..tensor import Tensor, dim_aliases
 from .linear import Linear
 from .module import Module
 
@@ -94,6 +94,7 @@ class Step(Module):
 class Softmax(Module):
     """e^x_i / sum_j e^x_j along ``dim`` (max-shifted, overflow-free)."""
 
+    @dim_aliases
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = dim
@@ -108,6 +109,7 @@ class Softmax(Module):
 class LogSoftmax(Module):
     """x_i - logsumexp(x) along ``dim``."""
 
+    @dim_aliases
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = dim

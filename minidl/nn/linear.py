@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import creation
 from ..functional import flatten, linear
-from ..tensor import Tensor
+from ..tensor import Tensor, dim_aliases
 from . import init
 from .module import Module, Parameter
 
@@ -67,6 +67,7 @@ class Identity(Module):
 class Flatten(Module):
     """Merge dims ``start_dim..end_dim``: (N, C, H, W) -> (N, C*H*W) with the defaults."""
 
+    @dim_aliases
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim = start_dim
