@@ -17,10 +17,11 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from . import backend
-from .ops.activation import ELU, GELU, MaskedScale, Maxout, Step
+from .ops.activation import ELU, GELU, SELU, Hardtanh, LogSigmoid, MaskedScale, Maxout, SiLU, Softplus, Softsign, Step
 from .ops.arithmetic import Add, Mul, Pow, Sub
 from .ops.conv import Conv2d, output_size, pair
 from .ops.elementwise import Maximum, Minimum, Where
+from .ops.indexing import ConstantPad
 from .ops.linear import LinearFunction
 from .ops.loss import NLL, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy
 from .ops.normalization import BatchNorm, Standardize
@@ -905,3 +906,236 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
         n = input.shape[0] if input.ndim else 1
         return pointwise.sum() / float(n)
     return _reduce(pointwise, reduction)
+
+
+# =========================================================================== more ops (issue 13)
+# The ops a PyTorch student reaches for, with PyTorch's names and keywords (``dim=``,
+# ``keepdim=``, ``descending=``, ``largest=`` ...). Tensor functions that are also methods
+# are written once, as the method (``minidl/tensor.py``); the Functions with their forward
+# and backward are in ``ops/numeric.py``, ``ops/ordering.py``, ``ops/indexing.py`` and
+# ``ops/activation.py``.
+# --------------------------------------------------------------------------- math and statistics
+
+
+def sin(input: Any) -> Tensor:
+    """sin x;  d/dx = cos x."""
+    return as_input(input, "sin").sin()
+
+
+def cos(input: Any) -> Tensor:
+    """cos x;  d/dx = -sin x."""
+    return as_input(input, "cos").cos()
+
+
+def sign(input: Any) -> Tensor:
+    """-1, 0 or 1 for negative, zero, positive entries (gradient 0)."""
+    return as_input(input, "sign").sign()
+
+
+def floor(input: Any) -> Tensor:
+    """The largest integer <= x (gradient 0)."""
+    return as_input(input, "floor").floor()
+
+
+def ceil(input: Any) -> Tensor:
+    """The smallest integer >= x (gradient 0)."""
+    return as_input(input, "ceil").ceil()
+
+
+def round(input: Any, *, decimals: int = 0) -> Tensor:
+    """Round to ``decimals`` places, halves to even (0.5 -> 0, 1.5 -> 2), as PyTorch (gradient 0)."""
+    return as_input(input, "round").round(decimals)
+
+
+@dim_aliases
+def prod(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Product over ``dim`` (None: all entries); its gradient is right with zeros in the input
+    (see ``ops.numeric.Prod``)."""
+    return as_input(input, "prod").prod(dim, keepdim)
+
+
+@dim_aliases
+def cumsum(input: Any, dim: int) -> Tensor:
+    """Running sum along ``dim``."""
+    return as_input(input, "cumsum").cumsum(dim)
+
+
+@dim_aliases
+def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The vector p-norm over ``dim`` (p = 1, 2, "fro", inf or any p >= 1; None: all
+    entries). At a zero norm the gradient is 0, as PyTorch's; with p = inf tied maxima
+    share the gradient evenly."""
+    return as_input(input, "norm").norm(p, dim, keepdim)
+
+
+# --------------------------------------------------------------------------- ordering
+
+
+@dim_aliases
+def sort(input: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    """``(values, indices)`` sorted along ``dim``: always stable, NaN counted largest (see
+    ``ops/ordering.py``)."""
+    return as_input(input, "sort").sort(dim, descending, stable)
+
+
+@dim_aliases
+def argsort(input: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The int64 indices that sort ``input`` along ``dim`` (stable)."""
+    return as_input(input, "argsort").argsort(dim, descending, stable)
+
+
+@dim_aliases
+def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+    """``(values, indices)`` of the ``k`` largest (or smallest) entries along ``dim``; among
+    equal values the earliest entries win."""
+    return as_input(input, "topk").topk(k, dim, largest, sorted)
+
+
+# --------------------------------------------------------------------------- shape and indexing
+
+
+@dim_aliases
+def flip(input: Any, dims: Any) -> Tensor:
+    """Reverse the entries along ``dims`` (an int or a tuple)."""
+    return as_input(input, "flip").flip(dims)
+
+
+@dim_aliases
+def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
+    """Shift entries cyclically by ``shifts`` along ``dims`` (None: the flattened tensor)."""
+    return as_input(input, "roll").roll(shifts, dims)
+
+
+@dim_aliases
+def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of ``tensor`` along ``dim`` (views): of size ``split_size_or_sections`` (an
+    int; the last may be smaller) or of the listed sizes."""
+    return as_input(tensor, "split").split(split_size_or_sections, dim)
+
+
+@dim_aliases
+def chunk(input: Any, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """``chunks`` pieces of ceil(n / chunks) entries along ``dim`` (fewer if they run out)."""
+    return as_input(input, "chunk").chunk(chunks, dim)
+
+
+@dim_aliases
+def gather(input: Any, dim: int, index: Any) -> Tensor:
+    """out[..., i, ...] = input[..., index[..., i, ...], ...] along ``dim`` (``torch.gather``)."""
+    return as_input(input, "gather").gather(dim, index)
+
+
+@dim_aliases
+def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:
+    """A copy of ``input`` with ``src`` added at the positions ``index`` names along ``dim``."""
+    return as_input(input, "scatter_add").scatter_add(dim, index, src)
+
+
+def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
+    """``value`` where ``mask`` is True, else ``input`` (the mask broadcasts)."""
+    return as_input(input, "masked_fill").masked_fill(mask, value)
+
+
+def tril(input: Any, diagonal: int = 0) -> Tensor:
+    """The lower triangle (j - i <= diagonal) of the last two dims; zeros above."""
+    return as_input(input, "tril").tril(diagonal)
+
+
+def triu(input: Any, diagonal: int = 0) -> Tensor:
+    """The upper triangle (j - i >= diagonal) of the last two dims; zeros below."""
+    return as_input(input, "triu").triu(diagonal)
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """Class indices (int, shape S) -> int64 one-hot rows (shape S + (num_classes,)), as
+    ``torch.nn.functional.one_hot``; ``num_classes=-1`` uses max + 1. Not differentiable."""
+    t = as_input(tensor, "one_hot")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expects integer class indices (int64), got dtype {t.dtype}; convert with .long()")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < -1:
+        raise ValueError(f"one_hot: num_classes must be -1 or a non-negative int, got {num_classes!r}")
+    xp = backend.array_module(t.data)
+    if num_classes == -1:
+        if t.data.size == 0:
+            raise ValueError("one_hot: cannot infer the number of classes of an empty tensor; pass num_classes")
+        num_classes = int(t.data.max()) + 1
+    if t.data.size and int(t.data.min()) < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {int(t.data.min())}")
+    if t.data.size and int(t.data.max()) >= num_classes:
+        raise ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, "
+                         f"got {int(t.data.max())}")
+    out = (t.data[..., None] == xp.arange(num_classes)).astype(backend.int64)
+    return Tensor._make(out, False, None)
+
+
+def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad with a constant, as ``torch.nn.functional.pad``: ``pad`` lists (before, after)
+    amounts starting from the **last** dim: ``(left, right)`` pads the last dim,
+    ``(left, right, top, bottom)`` the last two, and so on. Negative amounts crop. Only
+    ``mode="constant"`` (value ``value``, default 0); the gradient is the un-padded part."""
+    x = as_input(input, "pad")
+    if mode != "constant":
+        raise NotImplementedError(f"pad: only mode='constant' is supported, got mode={mode!r}")
+    amounts = [int(a) for a in pad]
+    if len(amounts) % 2 or len(amounts) // 2 > x.ndim:
+        raise ValueError(f"pad: pad must hold (before, after) pairs for at most {x.ndim} dims (last dim first), "
+                         f"got {tuple(pad)} for shape {x.shape}")
+    widths = [(0, 0)] * x.ndim
+    for k in range(len(amounts) // 2):
+        widths[x.ndim - 1 - k] = (amounts[2 * k], amounts[2 * k + 1])
+    out_shape = tuple(n + b + a for n, (b, a) in zip(x.shape, widths))
+    if any(n < 0 for n in out_shape):
+        raise ValueError(f"pad: padding {tuple(pad)} of shape {x.shape} gives the negative size {out_shape}")
+    return ConstantPad.apply(x, widths=tuple(widths), value=0 if value is None else value)
+
+
+# --------------------------------------------------------------------------- more activations
+
+
+def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """(1/beta) log(1 + e^{beta x}), the identity where beta x > threshold; computed as
+    max(t, 0) + log(1 + e^-|t|) (t = beta x), so it never overflows."""
+    if not beta > 0:
+        raise ValueError(f"softplus: beta must be positive, got {beta!r}")
+    return Softplus.apply(_float_input(input, "softplus"), beta=float(beta), threshold=float(threshold))
+
+
+def silu(input: Any, inplace: bool = False) -> Tensor:
+    """SiLU (swish): x sigma(x)."""
+    _no_inplace(inplace, "silu")
+    return SiLU.apply(_float_input(input, "silu"))
+
+
+def selu(input: Any, inplace: bool = False) -> Tensor:
+    """SELU: scale (x if x > 0 else alpha (e^x - 1)), alpha ~ 1.6733, scale ~ 1.0507."""
+    _no_inplace(inplace, "selu")
+    return SELU.apply(_float_input(input, "selu"))
+
+
+def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """x clipped to [min_val, max_val]; gradient 1 strictly inside, 0 at and beyond the bounds."""
+    _no_inplace(inplace, "hardtanh")
+    if not min_val < max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must be below max_val ({max_val})")
+    return Hardtanh.apply(_float_input(input, "hardtanh"), min_val=float(min_val), max_val=float(max_val))
+
+
+def relu6(input: Any, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6) = hardtanh(x, 0, 6) (gradient 0 at 0 and at 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def logsigmoid(input: Any) -> Tensor:
+    """log sigma(x) = min(x, 0) - log(1 + e^-|x|): finite for every x (the naive form gives -inf)."""
+    return LogSigmoid.apply(_float_input(input, "logsigmoid"))
+
+
+def softsign(input: Any) -> Tensor:
+    """x / (1 + |x|)."""
+    return Softsign.apply(_float_input(input, "softsign"))
+
+
+def _no_inplace(inplace: bool, op: str) -> None:
+    if inplace:
+        raise ValueError(f"{op}(inplace=True) is not supported by minidl (autograd needs the input); "
+                         "use inplace=False")

@@ -48,6 +48,9 @@ from .ops.elementwise import (
     Tanh,
     ToDevice,
 )
+from .ops.indexing import Flip, Gather, MaskedFill, Repeat, Roll, ScatterAdd, Triangle
+from .ops.numeric import Ceil, Cos, Cumsum, Floor, Norm, Prod, Round, Sign, Sin
+from .ops.ordering import sort_indices
 from .ops.reduction import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var, normalize_axes
 from .ops.shape import BasicGetItem, BroadcastTo, GetItem, Reshape, Transpose, is_basic_index
 
@@ -797,6 +800,237 @@ class Tensor:
         """self @ other with NumPy's rules (1-D vectors, batched stacks)."""
         return matrix_product(self, other)
 
+    # ------------------------------------------------------------------ issue 13: math, ordering, indexing
+    # PyTorch's names and keywords (``dim=``, ``keepdim=``, ``descending=`` ...). The Functions
+    # are in ``ops/numeric.py``, ``ops/ordering.py`` and ``ops/indexing.py``; the same
+    # operations as functions (``md.sort(x)``) are in ``minidl/functional.py``.
+
+    def sin(self) -> "Tensor":
+        """sin x (integers become float32)."""
+        return Sin.apply(self._as_float())
+
+    def cos(self) -> "Tensor":
+        """cos x (integers become float32)."""
+        return Cos.apply(self._as_float())
+
+    def sign(self) -> "Tensor":
+        """-1, 0 or 1 (gradient 0)."""
+        return Sign.apply(self)
+
+    def floor(self) -> "Tensor":
+        """The largest integer <= x (gradient 0; integer tensors unchanged)."""
+        return Floor.apply(self)
+
+    def ceil(self) -> "Tensor":
+        """The smallest integer >= x (gradient 0; integer tensors unchanged)."""
+        return Ceil.apply(self)
+
+    def round(self, decimals: int = 0) -> "Tensor":
+        """Round to ``decimals`` places, halves to even as PyTorch (gradient 0)."""
+        if isinstance(decimals, bool) or not isinstance(decimals, int):
+            raise TypeError(f"round: decimals must be an int, got {decimals!r}")
+        return Round.apply(self, decimals=decimals)
+
+    @dim_aliases
+    def prod(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """Product over ``dim`` (None: all); the gradient is right with zeros in the input."""
+        return Prod.apply(self, axis=_dims(dim, self.ndim, "prod"), keepdims=bool(keepdim))
+
+    @dim_aliases
+    def cumsum(self, dim: int) -> "Tensor":
+        """Running sum along ``dim``: y_i = x_0 + ... + x_i."""
+        axis = one_axis(dim, self.ndim, "cumsum")
+        if self.ndim == 0:
+            return Cumsum.apply(self.reshape(1), axis=0).reshape(())
+        return Cumsum.apply(self, axis=axis)
+
+    @dim_aliases
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> "Tensor":
+        """The vector p-norm over ``dim`` (None: all entries, the Frobenius norm for p=2 or
+        "fro"); p = 1, 2, "fro", inf or any p >= 1. Gradient 0 where the norm is 0."""
+        if p == "fro":
+            p = 2
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not p >= 1:
+            raise ValueError(f"norm: p must be 'fro', inf or a number >= 1, got {p!r}")
+        x = self._as_float()
+        return Norm.apply(x, p=float(p), axis=_dims(dim, x.ndim, "norm"), keepdims=bool(keepdim))
+
+    @dim_aliases
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> "ValuesIndices":
+        """``(values, indices)`` sorted along ``dim``; always stable (equal values keep their
+        order, whatever ``stable`` says), NaN counted largest. Values carry gradients."""
+        if self.ndim == 0:
+            one_axis(dim, 0, "sort")
+            zero = backend.array_module(self.data).zeros((), dtype=backend.int64)
+            return ValuesIndices(self.clone(), Tensor._make(zero, False, None))
+        axis = one_axis(dim, self.ndim, "sort")
+        index = sort_indices(self.data, axis, bool(descending))
+        return ValuesIndices(Gather.apply(self, index=index, dim=axis), Tensor._make(index, False, None))
+
+    @dim_aliases
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> "Tensor":
+        """The indices ``sort`` would return (stable)."""
+        return self.sort(dim, descending, stable).indices
+
+    @dim_aliases
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> "ValuesIndices":
+        """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) entries
+        along ``dim``, best first (also with ``sorted=False``). Among equal values the earliest
+        entries win. Values carry gradients."""
+        n = self.shape[one_axis(dim, self.ndim, "topk")] if self.ndim else 1
+        if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= n:
+            raise ValueError(f"topk: k must be an int in [0, {n}] for dim {dim} of shape {self.shape}, got {k!r}")
+        if self.ndim == 0:  # one entry: as a 1-element tensor, then back to 0-d when k = 1
+            v, i = self.reshape(1).topk(k, 0, largest, sorted)
+            return ValuesIndices(v.reshape(()), i.reshape(())) if k else ValuesIndices(v, i)
+        axis = one_axis(dim, self.ndim, "topk")
+        index = sort_indices(self.data, axis, bool(largest))[(slice(None),) * axis + (slice(0, k),)]
+        return ValuesIndices(Gather.apply(self, index=index, dim=axis), Tensor._make(index, False, None))
+
+    @dim_aliases
+    def flip(self, *args: Any, dims: Any = None) -> "Tensor":
+        """Reverse the order of entries along ``dims`` (``x.flip(0)``, ``x.flip(0, 1)``,
+        ``x.flip((0, 1))``, ``x.flip(dims=(0, 1))``)."""
+        if args and dims is not None:
+            raise TypeError("flip() got its dims both positionally and as dims=")
+        if dims is not None:
+            args = (dims,)
+        axes = tuple(one_axis(d, self.ndim, "flip") for d in shape_args(args))
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"flip: dims {args} name a dimension twice")
+        return Flip.apply(self, dims=axes) if self.ndim else self.clone()
+
+    @dim_aliases
+    def roll(self, shifts: Any, dims: Any = None) -> "Tensor":
+        """Shift entries cyclically by ``shifts`` along ``dims`` (ints or tuples of the same
+        length); ``dims=None`` rolls the flattened tensor and keeps the shape."""
+        shift = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+        if dims is None:
+            if len(shift) != 1:
+                raise ValueError(f"roll: with dims=None, shifts must be one int, got {shifts!r}")
+            return Roll.apply(self, shifts=(int(shift[0]),), dims=None)
+        axes = (dims,) if isinstance(dims, int) else tuple(dims)
+        if len(axes) != len(shift):
+            raise ValueError(f"roll: shifts {shifts!r} and dims {dims!r} must have the same length")
+        axes = tuple(one_axis(d, self.ndim, "roll") for d in axes)
+        return Roll.apply(self, shifts=tuple(int(n) for n in shift), dims=axes)
+
+    def repeat(self, *sizes: Any) -> "Tensor":
+        """Tile the whole tensor ``sizes[d]`` times along each dim (PyTorch's ``repeat``, i.e.
+        NumPy's ``tile``; for ``numpy.repeat``'s entry-by-entry copies see
+        ``repeat_interleave`` in PyTorch). ``len(sizes)`` >= ndim; extra sizes add leading dims."""
+        reps = shape_args(sizes)
+        if len(reps) < self.ndim:
+            raise ValueError(f"repeat: got {len(reps)} sizes {reps} for a tensor with {self.ndim} dimensions "
+                             f"(shape {self.shape}); give at least one size per dimension")
+        if any(n < 0 for n in reps):
+            raise ValueError(f"repeat: sizes must be non-negative, got {reps}")
+        return Repeat.apply(self, sizes=reps)
+
+    @dim_aliases
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple["Tensor", ...]:
+        """Views of consecutive pieces along ``dim``: an int gives pieces of that size (the
+        last may be smaller); a list gives the size of each piece (they must add up)."""
+        axis = one_axis(dim, self.ndim, "split")
+        if self.ndim == 0:
+            raise ValueError("split: a 0-d tensor has no dimension to split")
+        n = self.shape[axis]
+        if isinstance(split_size_or_sections, int) and not isinstance(split_size_or_sections, bool):
+            size = split_size_or_sections
+            if size < 0 or (size == 0 and n != 0):
+                raise ValueError(f"split: split_size must be positive, got {size}")
+            sizes = ([size] * (n // size) + ([n % size] if n % size else []) if size else []) or [0]
+        else:
+            sizes = [int(k) for k in split_size_or_sections]
+            if any(k < 0 for k in sizes) or sum(sizes) != n:
+                raise ValueError(f"split: sections {sizes} must be non-negative and add up to {n}, the size of "
+                                 f"dim {dim} (shape {self.shape})")
+        pieces, start = [], 0
+        for k in sizes:
+            pieces.append(self[(slice(None),) * axis + (slice(start, start + k),)])
+            start += k
+        return tuple(pieces)
+
+    @dim_aliases
+    def chunk(self, chunks: int, dim: int = 0) -> tuple["Tensor", ...]:
+        """Split into ``chunks`` pieces of ceil(n / chunks) entries along ``dim`` (fewer
+        pieces when they run out first, as in PyTorch)."""
+        if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 1:
+            raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+        if self.ndim == 0:
+            raise ValueError("chunk: a 0-d tensor has no dimension to split")
+        axis = one_axis(dim, self.ndim, "chunk")
+        n = self.shape[axis]
+        if n == 0:  # PyTorch gives ``chunks`` empty pieces
+            return tuple(self[(slice(None),) * axis + (slice(0, 0),)] for _ in range(chunks))
+        return self.split(-(-n // chunks), axis)
+
+    @dim_aliases
+    def gather(self, dim: int, index: Any) -> "Tensor":
+        """y[..., i, ...] = x[..., index[..., i, ...], ...] along ``dim`` (``torch.gather``):
+        ``index`` holds int64 positions, has x's number of dims and sizes no larger than x's
+        (except along ``dim``); y has index's shape. Duplicate positions add their gradients."""
+        axis = one_axis(dim, self.ndim, "gather")
+        idx = _index_along(self, index, axis, "gather", bound=self.shape)
+        if self.ndim == 0:
+            return Gather.apply(self.reshape(1), index=idx.reshape(1), dim=0).reshape(())
+        return Gather.apply(self, index=idx, dim=axis)
+
+    @dim_aliases
+    def scatter_add(self, dim: int, index: Any, src: Any) -> "Tensor":
+        """A copy of x with src[..., i, ...] added at x[..., index[..., i, ...], ...] along
+        ``dim`` (``torch.scatter_add``); repeated positions add up. Gradients flow to x and src."""
+        if not isinstance(src, Tensor):
+            raise TypeError(f"scatter_add: src must be a Tensor, got {type(src).__name__}")
+        if src.dtype != self.dtype:
+            raise TypeError(f"scatter_add: src dtype {src.dtype} differs from the tensor's {self.dtype}")
+        if src.device != self.device:
+            raise RuntimeError(f"scatter_add: src is on {src.device} but the tensor is on {self.device}")
+        axis = one_axis(dim, self.ndim, "scatter_add")
+        idx = _index_along(self, index, axis, "scatter_add", bound=self.shape)
+        if src.ndim != idx.ndim or any(i > s for i, s in zip(idx.shape, src.shape)):
+            raise ValueError(f"scatter_add: index of shape {idx.shape} must have src's {src.ndim} dims and be no "
+                             f"larger than src (shape {src.shape}) in every dim")
+        if self.ndim == 0:
+            return ScatterAdd.apply(self.reshape(1), src.reshape(1), index=idx.reshape(1), dim=0).reshape(())
+        return ScatterAdd.apply(self, src, index=idx, dim=axis)
+
+    def masked_fill(self, mask: Any, value: Any) -> "Tensor":
+        """``value`` where the boolean ``mask`` (broadcast against x) is True, else x.
+        ``value`` is a number or a 0-d tensor (used as a constant: no gradient reaches it)."""
+        m = mask.data if isinstance(mask, Tensor) else mask
+        if isinstance(m, backend.np.generic):  # a 0-d comparison may hold a NumPy scalar
+            m = backend.np.asarray(m)
+        if not backend.is_backend_array(m) or m.dtype != backend.bool_:
+            raise TypeError(f"masked_fill: mask must be a boolean tensor, got {getattr(m, 'dtype', type(m).__name__)}")
+        if backend.device_of(m) != self.device:
+            raise RuntimeError(f"masked_fill: mask is on {backend.device_of(m)} but the tensor is on {self.device}")
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
+            value = value.item()
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"masked_fill: value must be a number, got {type(value).__name__}")
+        check_broadcast("masked_fill", self.shape, m.shape)
+        return MaskedFill.apply(self, mask=m, value=value)
+
+    def tril(self, diagonal: int = 0) -> "Tensor":
+        """Keep entries on and below the ``diagonal``-th diagonal of the last two dims (j - i
+        <= diagonal), zero the rest."""
+        return self._triangle(diagonal, upper=False, op="tril")
+
+    def triu(self, diagonal: int = 0) -> "Tensor":
+        """Keep entries on and above the ``diagonal``-th diagonal of the last two dims (j - i
+        >= diagonal), zero the rest."""
+        return self._triangle(diagonal, upper=True, op="triu")
+
+    def _triangle(self, diagonal: int, upper: bool, op: str) -> "Tensor":
+        if self.ndim < 2:
+            raise ValueError(f"{op}: input must have at least 2 dimensions, got shape {self.shape}")
+        if isinstance(diagonal, bool) or not isinstance(diagonal, int):
+            raise TypeError(f"{op}: diagonal must be an int, got {diagonal!r}")
+        return Triangle.apply(self, diagonal=diagonal, upper=upper)
+
     # ------------------------------------------------------------------ printing
 
     def __repr__(self) -> str:
@@ -1126,3 +1360,37 @@ def index_arrays(index: Any) -> Any:
     if isinstance(index, list):
         return backend.np.asarray(index)
     return index
+
+
+# ---------------------------------------------------------------------- issue 13 helpers
+
+
+def _dims(dim: Any, ndim: int, op: str) -> Any:
+    """``dim`` (None, an int or a tuple of ints) checked against ``ndim``, in the form the
+    reductions take (None for all dims)."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return tuple(one_axis(d, ndim, op) for d in dims)
+
+
+def _index_along(x: Tensor, index: Any, axis: int, op: str, bound: tuple) -> Any:
+    """``index`` for gather/scatter_add as an int64 array on x's device: x's number of dims,
+    no larger than x except along ``axis``, positions in [0, size of ``axis``)."""
+    idx = index.data if isinstance(index, Tensor) else index
+    if not backend.is_backend_array(idx):
+        idx = backend.np.asarray(idx)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{op}: index must hold integers (int64), got dtype {idx.dtype}")
+    if backend.device_of(idx) != x.device:
+        raise RuntimeError(f"{op}: index is on {backend.device_of(idx)} but the tensor is on {x.device}")
+    if idx.ndim != x.ndim:
+        raise ValueError(f"{op}: index of shape {idx.shape} must have as many dims as the tensor (shape {x.shape})")
+    if any(i > n for d, (i, n) in enumerate(zip(idx.shape, bound)) if d != axis):
+        raise ValueError(f"{op}: index of shape {idx.shape} is larger than the tensor (shape {x.shape}) outside dim "
+                         f"{axis}")
+    n = bound[axis] if x.ndim else 1
+    if idx.size and bool(((idx < 0) | (idx >= n)).any()):
+        bad = int(idx[(idx < 0) | (idx >= n)].reshape(-1)[0])
+        raise IndexError(f"{op}: index {bad} is out of bounds for dim {axis} with size {n} (shape {x.shape})")
+    return idx.astype(backend.int64, copy=False)

@@ -10,7 +10,25 @@ One home per concept: ``module`` (Module, Parameter, containers), ``linear``, ``
 """
 
 from . import functional, init, utils
-from .activation import ELU, GELU, LeakyReLU, LogSoftmax, Maxout, ReLU, Sigmoid, Softmax, Step, Tanh
+from .activation import (  # issue 13
+    ELU,
+    GELU,
+    SELU,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Maxout,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Softsign,
+    Step,
+    Tanh,
+)
 from .conv import Conv2d
 from .dropout import Dropout
 from .linear import Flatten, Identity, Linear
@@ -34,4 +52,5 @@ __all__ = ["functional", "init", "utils", "ELU", "GELU", "LeakyReLU", "LogSoftma
     "Linear", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "KLDivLoss",
     "L1Loss", "MSELoss", "NLLLoss", "PseudoHuberLoss", "Module", "ModuleDict", "ModuleList",
     "Parameter", "RemovableHandle", "Sequential", "BatchNorm1d", "BatchNorm2d", "GroupNorm",
-    "InstanceNorm2d", "LayerNorm", "AvgPool2d", "MaxPool2d"]
+    "InstanceNorm2d", "LayerNorm", "AvgPool2d", "MaxPool2d",
+    "SELU", "Hardtanh", "LogSigmoid", "ReLU6", "SiLU", "Softplus", "Softsign"]

@@ -148,3 +148,97 @@ class Maxout(Module):
 
 
 __all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Step", "Softmax", "LogSoftmax", "Maxout"]
+
+
+# --------------------------------------------------------------------------- more activations (issue 13)
+# The math and its stable forms are in ``minidl/ops/activation.py`` (Softplus ... Softsign).
+
+
+def _refuse_inplace(inplace: bool, name: str) -> None:
+    if inplace:
+        raise ValueError(f"{name}(inplace=True) is not supported by minidl (autograd needs the input); "
+                         "use inplace=False")
+
+
+class Softplus(Module):
+    """(1/beta) log(1 + e^{beta x}), a smooth ReLU (the identity where beta x > threshold);
+    derivative sigma(beta x)."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        if not beta > 0:
+            raise ValueError(f"Softplus: beta must be positive, got {beta!r}")
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class SiLU(Module):
+    """x sigma(x) (swish); derivative sigma(x) (1 + x (1 - sigma(x)))."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        _refuse_inplace(inplace, "SiLU")
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.silu(input)
+
+
+class SELU(Module):
+    """scale (x if x > 0 else alpha (e^x - 1)) with the self-normalizing constants."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        _refuse_inplace(inplace, "SELU")
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.selu(input)
+
+
+class Hardtanh(Module):
+    """x clipped to [min_val, max_val]; derivative 1 strictly inside, else 0."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        _refuse_inplace(inplace, "Hardtanh")
+        if not min_val < max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) must be below max_val ({max_val})")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6) = Hardtanh(0, 6)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        _refuse_inplace(inplace, "ReLU6")
+        super().__init__(0.0, 6.0)
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class LogSigmoid(Module):
+    """log sigma(x) = min(x, 0) - log(1 + e^-|x|), finite for every x; derivative sigma(-x)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.logsigmoid(input)
+
+
+class Softsign(Module):
+    """x / (1 + |x|); derivative 1 / (1 + |x|)^2."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softsign(input)
+
+
+__all__ += ["Softplus", "SiLU", "SELU", "Hardtanh", "ReLU6", "LogSigmoid", "Softsign"]

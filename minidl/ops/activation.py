@@ -171,3 +171,131 @@ class MaskedScale(Function):
 # --------------------------------------------------------------------------- functions
 
 
+# --------------------------------------------------------------------------- more activations
+# PyTorch's softplus, SiLU, SELU, hardtanh (ReLU6 is hardtanh(0, 6)), logsigmoid, softsign.
+# Each is written in a form that cannot overflow: e^t is only ever taken of t <= 0.
+
+
+def _log1p_exp_neg_abs(x: Any) -> Any:
+    """log(1 + e^-|x|), in (0, log 2]: never overflows (e^-|x| <= 1)."""
+    xp = backend.array_module(x)
+    return xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def _sigmoid(x: Any) -> Any:
+    """sigma(x) = 1 / (1 + e^-x) with e^t taken of t = -|x| <= 0 only (see ``ops.Sigmoid``)."""
+    xp = backend.array_module(x)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class Softplus(Function):
+    """y = (1/beta) log(1 + e^{beta x}), a smooth ReLU; y = x where beta x > threshold
+    (PyTorch's switch back to the identity, where the two agree to float precision).
+
+    Stable form: log(1 + e^t) = max(t, 0) + log(1 + e^-|t|), so e^t is never taken of a large
+    t (the naive form overflows at t = 89 in float32).
+
+    dy/dx = sigma(beta x) (1 where beta x > threshold).
+    """
+
+    __slots__ = ("beta", "threshold")
+
+    def forward(self, x: Any, beta: float, threshold: float) -> Any:
+        xp = backend.array_module(x)
+        b = x.dtype.type(beta)
+        self.beta, self.threshold = b, x.dtype.type(threshold)
+        t = b * x
+        self.save(x)
+        return xp.where(t > self.threshold, x, (xp.maximum(t, 0) + _log1p_exp_neg_abs(t)) / b)
+
+    def backward(self, gy: Any) -> tuple:
+        (x,) = self.saved
+        t = self.beta * x
+        return (gy * backend.array_module(x).where(t > self.threshold, x.dtype.type(1), _sigmoid(t)),)
+
+
+class SiLU(Function):
+    """SiLU / swish: y = x sigma(x);  dy/dx = sigma(x) (1 + x (1 - sigma(x))).
+
+    sigma is computed overflow-free (e^t of t <= 0 only)."""
+
+    def forward(self, x: Any) -> Any:
+        s = _sigmoid(x)
+        self.save(x, s)
+        return x * s
+
+    def backward(self, gy: Any) -> tuple:
+        x, s = self.saved
+        return (gy * s * (1 + x * (1 - s)),)
+
+
+#: SELU's constants (Klambauer et al., 2017): with them, activations of a wide net with
+#: LeCun-normal weights keep mean 0 and variance 1 from layer to layer.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class SELU(Function):
+    """y = scale x for x > 0, scale alpha (e^x - 1) for x <= 0 (the constants above);
+    dy/dx = scale for x > 0, scale alpha e^x for x <= 0.
+
+    e^x is taken of min(x, 0) only (expm1: exact near 0, no overflow for large x)."""
+
+    def forward(self, x: Any) -> Any:
+        xp = backend.array_module(x)
+        t = x.dtype.type
+        self.save(x)
+        return t(SELU_SCALE) * xp.where(x > 0, x, t(SELU_ALPHA) * xp.expm1(xp.minimum(x, 0)))
+
+    def backward(self, gy: Any) -> tuple:
+        (x,) = self.saved
+        xp = backend.array_module(x)
+        t = x.dtype.type
+        return (gy * t(SELU_SCALE) * xp.where(x > 0, t(1), t(SELU_ALPHA) * xp.exp(xp.minimum(x, 0))),)
+
+
+class Hardtanh(Function):
+    """y = min(max(x, min_val), max_val);  dy/dx = 1 for min_val < x < max_val, else 0.
+
+    Unlike ``clamp`` (gradient 1 at the bounds too), the gradient is 0 *at* the bounds, as
+    PyTorch's hardtanh and relu6 have it."""
+
+    __slots__ = ("lo", "hi")
+
+    def forward(self, x: Any, min_val: float, max_val: float) -> Any:
+        self.lo, self.hi = x.dtype.type(min_val), x.dtype.type(max_val)
+        self.save(x)
+        return backend.array_module(x).clip(x, self.lo, self.hi)
+
+    def backward(self, gy: Any) -> tuple:
+        (x,) = self.saved
+        return (gy * ((x > self.lo) & (x < self.hi)),)
+
+
+class LogSigmoid(Function):
+    """y = log sigma(x) = -log(1 + e^-x), computed as min(x, 0) - log(1 + e^-|x|): the naive
+    log(sigma(x)) becomes log(0) = -inf once sigma(x) underflows (x below about -104 in
+    float32), where this form gives about x; dy/dx = 1 - sigma(x) = sigma(-x)."""
+
+    def forward(self, x: Any) -> Any:
+        self.save(x)
+        return backend.array_module(x).minimum(x, 0) - _log1p_exp_neg_abs(x)
+
+    def backward(self, gy: Any) -> tuple:
+        (x,) = self.saved
+        return (gy * _sigmoid(-x),)
+
+
+class Softsign(Function):
+    """y = x / (1 + |x|), in (-1, 1), saturating polynomially rather than exponentially;
+    dy/dx = 1 / (1 + |x|)^2. (Nothing here can overflow.)"""
+
+    def forward(self, x: Any) -> Any:
+        d = 1 + backend.array_module(x).abs(x)
+        self.save(d)
+        return x / d
+
+    def backward(self, gy: Any) -> tuple:
+        (d,) = self.saved
+        return (gy / (d * d),)
