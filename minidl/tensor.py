@@ -650,7 +650,7 @@ class Tensor:
             return apply_binary(Maximum, self, dim, "max")
         if dim is None:
             return Max.apply(self, axis=None, keepdims=keepdim)
-        indices = self.argmax(dim, keepdim=True)
+        indices = self._arg("argmax", dim, True, caller="max")
         return ValuesIndices(self._pick(indices, dim, keepdim), indices if keepdim else indices.squeeze(dim))
 
     @dim_aliases
@@ -661,7 +661,7 @@ class Tensor:
             return apply_binary(Minimum, self, dim, "min")
         if dim is None:
             return Min.apply(self, axis=None, keepdims=keepdim)
-        indices = self.argmin(dim, keepdim=True)
+        indices = self._arg("argmin", dim, True, caller="min")
         return ValuesIndices(self._pick(indices, dim, keepdim), indices if keepdim else indices.squeeze(dim))
 
     def _pick(self, indices: "Tensor", dim: int, keepdim: bool) -> "Tensor":
@@ -687,9 +687,11 @@ class Tensor:
         """The index of the smallest value along ``dim`` (see ``argmax``)."""
         return self._arg("argmin", dim, keepdim)
 
-    def _arg(self, op: str, dim: int | None, keepdim: bool) -> "Tensor":
+    def _arg(self, op: str, dim: int | None, keepdim: bool, caller: str | None = None) -> "Tensor":
+        """argmax/argmin; ``caller`` names the public op in errors (``max(dim)`` uses argmax)."""
         if self.data.size == 0 and (dim is None or self.shape[one_axis(dim, self.ndim, op)] == 0):
-            raise ValueError(f"{op}() over an empty dim (shape {self.shape}, dim {dim})")
+            where = "every dim" if dim is None else f"dim {dim}"
+            raise ValueError(f"{caller or op}() over {where} of an empty tensor (shape {self.shape})")
         if dim is None or self.ndim == 0:
             if dim is not None:
                 one_axis(dim, 0, op)
