@@ -17,6 +17,7 @@ a seeded script gives the same numbers every run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from types import ModuleType
@@ -232,6 +233,15 @@ def scatter_add(target: Any, index: Any, values: Any) -> None:
         import cupyx  # noqa: PLC0415
 
         cupyx.scatter_add(target, index, values)
+
+
+def quiet_float_warnings(**kinds: str) -> contextlib.AbstractContextManager:
+    """Silence the floating-point warnings named in ``kinds`` (``over=``, ``divide=``,
+    ``invalid=``, as ``numpy.errstate``) inside a ``with`` block, where an inf or NaN result
+    is the intended one (exp overflowing to inf, log(0) = -inf, 0/0 in a variance of one
+    value). Only NumPy warns; CuPy computes the same values silently, so arrays of both
+    kinds work inside the block. Ops use this rather than ``xp.errstate``, which CuPy lacks."""
+    return np.errstate(**kinds)
 
 
 def array_repr(a: Any, prefix: str = "") -> str:

@@ -34,13 +34,14 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
         peaks = [float(backend.array_module(g).abs(g).max()) if g.size else 0.0 for g in grads]
         total = math.nan if any(math.isnan(v) for v in peaks) else max(peaks)  # Python's max skips NaN
     else:
-        total = sum(float((backend.array_module(g).abs(g.astype("float64")) ** norm_type).sum()) for g in grads)
+        # summed on the device, one transfer to the host at the end (not one per gradient)
+        total = float(sum((backend.array_module(g).abs(g.astype("float64")) ** norm_type).sum() for g in grads))
         total = total ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"the total norm of order {norm_type} of the gradients is non-finite ({total})")
     coef = max_norm / (total + 1e-6)
     if coef < 1 or math.isnan(coef):
-        with backend.np.errstate(invalid="ignore"):  # inf * 0 -> NaN is the intended result
+        with backend.quiet_float_warnings(invalid="ignore"):  # inf * 0 -> NaN is the intended result
             for g in grads:
                 g *= coef
     return total

@@ -22,7 +22,7 @@ class Exp(Function):
 
     def forward(self, x: Any) -> Any:
         xp = backend.array_module(x)
-        with xp.errstate(over="ignore"):
+        with backend.quiet_float_warnings(over="ignore"):
             y = xp.exp(x)
         self.save(y)
         return y
@@ -85,15 +85,22 @@ class Tanh(Function):
 class Sigmoid(Function):
     """y = sigma(x) = 1 / (1 + e^-x);  dy/dx = sigma(x) (1 - sigma(x)) = y (1 - y).
 
-    Computed without overflow for any x: with e = e^-|x| (always <= 1),
-    sigma(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0; so sigma(1000) is exactly 1
-    and sigma(-1000) exactly 0, with no warning.
+    Computed as sigma(x) = e^{min(x, 0)} / (1 + e^{-|x|}), the same function (for x >= 0 it
+    reads 1 / (1 + e^-x); for x < 0 it is e^x / (1 + e^x), top and bottom multiplied by e^x).
+    Both exponents are <= 0, so nothing overflows (sigma(1000) is exactly 1, sigma(-1000)
+    exactly 0, no warning), both tails keep full relative precision, and there is no
+    branch: it runs as fast as one tanh (no ``where`` over two computed candidates).
     """
 
     def forward(self, x: Any) -> Any:
         xp = backend.array_module(x)
-        e = xp.exp(-xp.abs(x))
-        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        den = xp.abs(x, out=xp.empty_like(x))  # (out=: arrays also for 0-d inputs)
+        xp.negative(den, out=den)
+        xp.exp(den, out=den)
+        den += 1                               # 1 + e^{-|x|}
+        y = xp.minimum(x, x.dtype.type(0), out=xp.empty_like(x))
+        xp.exp(y, out=y)                       # e^{min(x, 0)}
+        y /= den
         self.save(y)
         return y
 

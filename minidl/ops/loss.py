@@ -168,7 +168,7 @@ class BinaryCrossEntropy(Function):
     def forward(self, p: Any, y: Any, weight: Any) -> Any:
         xp = backend.array_module(p)
         self.weight = weight
-        with _quiet(xp):  # log(0) = -inf, then clamped to -100
+        with backend.quiet_float_warnings(divide="ignore"):  # log(0) = -inf, then clamped to -100
             log_p = xp.maximum(xp.log(p), p.dtype.type(-100))
             log_1mp = xp.maximum(xp.log(1 - p), p.dtype.type(-100))
         self.save(p, y, log_p, log_1mp)
@@ -185,22 +185,6 @@ class BinaryCrossEntropy(Function):
         if self.needs_input_grad[1]:
             dy = g * (log_1mp - log_p)
         return dp, dy
-
-
-class _quiet:
-    """``numpy.errstate(divide="ignore")`` for NumPy (log(0) = -inf is then clamped); a no-op
-    for CuPy, which never warns."""
-
-    def __init__(self, xp: Any) -> None:
-        self.ctx = xp.errstate(divide="ignore") if hasattr(xp, "errstate") else None
-
-    def __enter__(self) -> None:
-        if self.ctx is not None:
-            self.ctx.__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.ctx is not None:
-            self.ctx.__exit__(*exc)
 
 
 class BinaryCrossEntropyWithLogits(Function):

@@ -103,7 +103,7 @@ class Var(Function):
         self.denom = max(n - correction, 0)
         centered = x - x.mean(axis=self.axes, keepdims=True)
         self.save(centered)
-        with backend.np.errstate(divide="ignore", invalid="ignore"):  # n <= correction gives nan, as NumPy
+        with backend.quiet_float_warnings(divide="ignore", invalid="ignore"):  # n <= correction gives nan, as NumPy
             return (centered * centered).sum(axis=self.axes, keepdims=keepdims) / x.dtype.type(self.denom)
 
     def backward(self, gy: Any) -> tuple:
@@ -163,7 +163,7 @@ class LogSumExp(Function):
         else:
             m = x.max(axis=self.axes, keepdims=True)
             m = xp.where(xp.isfinite(m), m, 0)  # all -inf rows: keep log(0) = -inf, no nan
-        with backend.np.errstate(divide="ignore"):  # log(0) = -inf for all -inf rows (no-op for CuPy)
+        with backend.quiet_float_warnings(divide="ignore"):  # log(0) = -inf for all -inf rows (no-op for CuPy)
             y = m + xp.log(xp.exp(x - m).sum(axis=self.axes, keepdims=True))
         self.save(x, y)
         return y if keepdims else y.reshape(tuple(n for i, n in enumerate(x.shape) if i not in self.axes))
