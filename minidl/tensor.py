@@ -727,7 +727,8 @@ def _constant(value: Any, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         value = value.data
     if backend.is_backend_array(value) and type(value) is not type(like.data) and like.device == "cpu":
-        raise RuntimeError(f"operands are on different devices ({backend.device_of(value)} and cpu); move one with .to()")
+        raise RuntimeError(f"operands are on different devices ({backend.device_of(value)} and cpu); "
+                           "move one with .to()")
     kind = "f" if type(value) is float else "i" if type(value) is int else (
         value.dtype.kind if hasattr(value, "dtype") else backend.np.asarray(value).dtype.kind)
     if kind == "f" and dtype.kind != "f":

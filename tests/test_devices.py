@@ -19,7 +19,6 @@ import minidl.nn as nn
 import minidl.nn.functional as F
 from minidl import backend
 
-
 DEVICE_ERROR = r"devices?|is on (cpu|cuda)"  # "different devices", "input is on cuda:0 but weight is on cpu"
 
 
