@@ -8,7 +8,7 @@
 # minutes): the machine and versions; a smoke test on the GPU; the gpu-marked tests; the GPU
 # benchmarks (minidl on CuPy against PyTorch CUDA, a markdown table with the GPU's name); the
 # lessons in quick mode on CuPy; the whole test suite with MINIDL_BACKEND=cupy (last, with
-# the time that is left). Logs, the benchmark table and summary.md go to $OUT. The exit
+# the time that is left, in $SHARDS parallel pytest processes, default 4). Logs, the benchmark table and summary.md go to $OUT. The exit
 # status is 0 when every step passed.
 set -u
 OUT=${OUT:-gpu_check_out}
@@ -44,7 +44,7 @@ step() {
     tail -n 3 "$OUT/$name.log"
 }
 
-step 01_machine 30 bash -c "nvidia-smi; $PY -c '
+step 01_machine 20 bash -c "nvidia-smi; $PY -c '
 import importlib.metadata as m, sys
 print(sys.version)
 for name in m.packages_distributions().get(\"cupy\", []) + [\"numpy\", \"torch\", \"pytest\", \"hypothesis\",
@@ -62,17 +62,36 @@ loss = F.cross_entropy(nn.Linear(4, 3)(x.exp().sigmoid()), md.tensor([0, 1, 2, 0
 loss.backward()
 print('ok on', x.device, md.backend.device_name(), 'loss', loss.item())
 "
-step 03_gpu_tests 90 env MINIDL_BACKEND=cupy $PY -m pytest -q -p no:cacheprovider -m gpu -rs tests/
-step 04_benchmarks 120 $PY -m benchmarks.gpu --out "$OUT"
+step 03_gpu_tests 60 env MINIDL_BACKEND=cupy $PY -m pytest -q -p no:cacheprovider -m gpu -rs tests/
+step 04_benchmarks 100 $PY -m benchmarks.gpu --out "$OUT"
 if $PY -c "import matplotlib" 2>/dev/null; then
-step 05_lessons 130 env MINIDL_BACKEND=cupy $PY -m lessons --quick --no-progress --out "$OUT/lessons"
+step 05_lessons 100 env MINIDL_BACKEND=cupy $PY -m lessons --quick --no-progress --out "$OUT/lessons"
 else
     echo "| 05_lessons | not run (matplotlib is not installed here; the lessons draw figures) | 0 | - |" \
         >> "$OUT/summary.md"
     FAILED=1
 fi
-step 06_suite_cupy 600 env MINIDL_BACKEND=cupy $PY -m pytest -q -p no:cacheprovider -rfEs --durations=20 \
-    --junitxml="$OUT/suite_cupy.xml" tests/
+# the whole suite on CuPy, in $SHARDS pytest processes side by side (test files dealt out in
+# turn; one GPU serves them all): logs 06_suite_cupy_N.log, JUnit XML suite_cupy_N.xml
+run_shards() {
+    local files=() i pids=() rc=0
+    mapfile -t files < <(find tests -name 'test_*.py' | sort)
+    for ((i = 0; i < SHARDS; i++)); do
+        local mine=() j
+        for ((j = i; j < ${#files[@]}; j += SHARDS)); do mine+=("${files[j]}"); done
+        MINIDL_BACKEND=cupy $PY -m pytest -q -p no:cacheprovider -rfEs --durations=10 \
+            --junitxml="$OUT/suite_cupy_$i.xml" "${mine[@]}" > "$OUT/06_suite_cupy_$i.log" 2>&1 &
+        pids+=($!)
+    done
+    for ((i = 0; i < SHARDS; i++)); do
+        wait "${pids[i]}" || rc=1
+        echo "shard $i: $(tail -n 1 "$OUT/06_suite_cupy_$i.log")"
+    done
+    return $rc
+}
+export -f run_shards
+export PY OUT SHARDS=${SHARDS:-4}
+step 06_suite_cupy 600 bash -c run_shards
 
 echo "total $(($(date +%s) - START)) s" >> "$OUT/summary.md"
 cat "$OUT/summary.md"

@@ -52,7 +52,7 @@ def test_the_gpu_check_script_is_valid_bash_and_covers_every_step():
         pytest.skip("bash is not installed")
     subprocess.run([bash, "-n", str(SCRIPT)], check=True)
     text = SCRIPT.read_text()
-    for needle in ("MINIDL_BACKEND=cupy $PY -m pytest", "-m lessons --quick", "-m benchmarks.gpu --out \"$OUT\"",
+    for needle in ("MINIDL_BACKEND=cupy $PY -m pytest", "step 06_suite_cupy 600 bash -c run_shards", "-m lessons --quick", "-m benchmarks.gpu --out \"$OUT\"",
                    "timeout", "TOTAL_S:-530"):
         assert needle in text, needle
 
