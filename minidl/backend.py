@@ -250,7 +250,9 @@ def scatter_add(target: Any, index: Any, values: Any) -> None:
     module = array_module(target)
     if module is np:
         np.add.at(target, index, values)
-    else:  # CuPy
+    elif hasattr(module.add, "at"):  # CuPy >= 13: ufunc.at (what CuPy recommends over cupyx.scatter_add)
+        module.add.at(target, index, values)
+    else:  # older CuPy
         import cupyx  # noqa: PLC0415
 
         cupyx.scatter_add(target, index, values)

@@ -92,11 +92,30 @@ def test_the_scan_lets_device_safe_code_through():
 # --------------------------------------------------------------------------- the stand-in
 
 
+# the methods cupy.random.Generator has (no permutation, shuffle, choice, normal(...) is there)
+CUPY_GENERATOR = {"random", "standard_normal", "integers", "uniform", "normal", "binomial", "beta", "gamma",
+                  "exponential", "poisson", "standard_exponential", "standard_gamma"}
+
+
+class CupyLikeGenerator:
+    """A NumPy Generator showing only what ``cupy.random.Generator`` has."""
+
+    def __init__(self, seed: Any) -> None:
+        self._g = np.random.default_rng(seed)
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in CUPY_GENERATOR:
+            raise AttributeError(f"'cupy.random.Generator' object has no attribute {name!r}")
+        return getattr(self._g, name)
+
+
 class CupyLike(types.ModuleType):
-    """NumPy without the names CuPy lacks: ``xp.errstate`` raises AttributeError as on a GPU."""
+    """NumPy without the names CuPy lacks: ``xp.errstate`` raises AttributeError as on a GPU,
+    and ``xp.random.default_rng`` gives a generator with CuPy's methods only."""
 
     def __init__(self) -> None:
         super().__init__("cupy_like")
+        self.random = types.SimpleNamespace(default_rng=CupyLikeGenerator)
 
     def __getattr__(self, name: str) -> Any:
         if name in NUMPY_ONLY:
@@ -112,9 +131,18 @@ def cupy_like(monkeypatch):
     monkeypatch.setattr(backend, "module_for_device", lambda device=None: fake)
     monkeypatch.setattr(backend, "default_module", lambda: fake)
     monkeypatch.setattr(backend, "xp", fake)
-    # backend.py itself may branch on the real module (np.add.at vs cupyx): not under test here
-    monkeypatch.setattr(backend, "scatter_add", lambda t, i, v: np.add.at(t, i, v))
     yield fake
+
+
+def test_random_tensors_on_the_stand_in(cupy_like):
+    md.manual_seed(0)
+    perm = md.randperm(50).numpy()
+    assert sorted(perm.tolist()) == list(range(50)) and perm.dtype == np.int64
+    assert md.randn(3, 4).shape == (3, 4) and md.rand(5).dtype == md.float32
+    assert md.randint(0, 3, (10,)).numpy().max() < 3
+    assert nn.Dropout(0.5)(md.ones(100)).shape == (100,)
+    for init in (nn.init.xavier_uniform_, nn.init.kaiming_normal_, nn.init.orthogonal_, nn.init.trunc_normal_):
+        assert np.all(np.isfinite(init(md.zeros(4, 5)).numpy()))
 
 
 def test_the_stand_in_lacks_errstate(cupy_like):
@@ -162,7 +190,6 @@ def test_a_training_step_runs_on_the_stand_in_with_the_same_numbers(opt_name, mo
     monkeypatch.setattr(backend, "module_for_device", lambda device=None: fake)
     monkeypatch.setattr(backend, "default_module", lambda: fake)
     monkeypatch.setattr(backend, "xp", fake)
-    monkeypatch.setattr(backend, "scatter_add", lambda t, i, v: np.add.at(t, i, v))
     assert np.all(np.isfinite(reference))
     np.testing.assert_allclose(_train_steps(opt_name), reference, rtol=1e-6)
 
