@@ -168,6 +168,27 @@ def module_for_device(device: str | None) -> ModuleType:
     return cp
 
 
+def synchronize(device: str = "cuda") -> None:
+    """Wait until the GPU has finished all queued work (as ``torch.cuda.synchronize``); a
+    no-op without CuPy. GPU ops return before their kernels finish: time with this."""
+    cp = _load_cupy()
+    if cp is not None:
+        device = normalize_device(device)
+        if device != "cpu":
+            cp.cuda.Device(int(device.split(":")[1])).synchronize()
+
+
+def device_name(device: str = "cuda") -> str:
+    """The GPU's name (e.g. ``"NVIDIA H200"``), or ``"cpu"``."""
+    device = normalize_device(device)
+    cp = _load_cupy()
+    if device == "cpu" or cp is None:
+        return "cpu"
+    props = cp.cuda.runtime.getDeviceProperties(int(device.split(":")[1]))
+    name = props["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
 # --------------------------------------------------------------------------- dtypes
 
 
@@ -229,7 +250,9 @@ def scatter_add(target: Any, index: Any, values: Any) -> None:
     module = array_module(target)
     if module is np:
         np.add.at(target, index, values)
-    else:  # CuPy
+    elif hasattr(module.add, "at"):  # CuPy >= 13: ufunc.at (what CuPy recommends over cupyx.scatter_add)
+        module.add.at(target, index, values)
+    else:  # older CuPy
         import cupyx  # type: ignore[import-not-found]  # CuPy's companion package
 
         cupyx.scatter_add(target, index, values)

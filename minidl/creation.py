@@ -137,4 +137,7 @@ def from_numpy(array: Any) -> Tensor:
 def randperm(n: int, device: str | None = None) -> Tensor:
     """A random permutation of 0..n-1, int64."""
     xp = backend.module_for_device(device)
-    return _make(backend.rng(xp).permutation(n).astype(backend.int64), False)
+    g = backend.rng(xp)
+    # CuPy's Generator has no permutation: the order that sorts n uniform draws is a uniform permutation
+    perm = g.permutation(n) if hasattr(g, "permutation") else xp.argsort(g.random(n))
+    return _make(perm.astype(backend.int64), False)

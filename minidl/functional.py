@@ -724,8 +724,17 @@ def _tensor(x: Any, op: str, name: str) -> Tensor:
     return x
 
 
+def _on_device_of(input: Tensor, other: Any, op: str, name: str) -> None:
+    """``other`` (a Tensor or array) must be on ``input``'s device."""
+    data = other.data if isinstance(other, Tensor) else other
+    if backend.is_backend_array(data) and backend.device_of(data) != input.device:
+        raise RuntimeError(f"{op}: input is on {input.device} but {name} is on {backend.device_of(data)}; "
+                           "move one with .to()")
+
+
 def _regression_pair(input: Any, target: Any, op: str) -> tuple[Tensor, Tensor]:
     input, target = _tensor(input, op, "input"), _tensor(target, op, "target")
+    _on_device_of(input, target, op, "target")
     if input.shape != target.shape:
         raise ValueError(f"{op}: input shape {input.shape} and target shape {target.shape} differ "
                          "(regression losses need equal shapes; reshape one, e.g. target.reshape(input.shape))")
@@ -789,6 +798,7 @@ def _class_targets(input: Tensor, target: Any, op: str, ignore_index: int) -> in
     """
     input = _tensor(input, op, "input")
     target = _tensor(target, op, "target")
+    _on_device_of(input, target, op, "target")
     if input.dtype.kind != "f":
         raise TypeError(f"{op}: input must be floating point (logits/log-probabilities), got dtype {input.dtype}")
     if input.ndim < 1:
@@ -817,6 +827,8 @@ def _class_weights(weight: Tensor | None, c: int, like: Any, op: str) -> Any:
     if weight is None:
         return xp.ones(c, dtype=like.dtype)
     w = weight.data if isinstance(weight, Tensor) else weight
+    if backend.is_backend_array(w) and backend.device_of(w) != backend.device_of(like):
+        raise RuntimeError(f"{op}: input is on {backend.device_of(like)} but weight is on {backend.device_of(w)}")
     if tuple(w.shape) != (c,):
         raise ValueError(f"{op}: weight must have shape ({c},) (one weight per class), got {tuple(w.shape)}")
     return xp.asarray(w).astype(like.dtype, copy=False)
@@ -851,6 +863,7 @@ def _elementwise_weight(weight: Any, input: Tensor, op: str, name: str = "weight
     if weight is None:
         return None
     w = weight.data if isinstance(weight, Tensor) else weight
+    _on_device_of(input, w, op, name)
     try:
         backend.np.broadcast_shapes(tuple(w.shape), input.shape)
     except ValueError:

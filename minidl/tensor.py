@@ -1168,7 +1168,11 @@ def _constant(value: Any, like: Tensor) -> Tensor:
     dtype = like.data.dtype
     if isinstance(value, Tensor):
         value = value.data
-    kind = "f" if type(value) is float else "i" if type(value) is int else backend.np.asarray(value).dtype.kind
+    if backend.is_backend_array(value) and type(value) is not type(like.data) and like.device == "cpu":
+        raise RuntimeError(f"operands are on different devices ({backend.device_of(value)} and cpu); "
+                           "move one with .to()")
+    kind = "f" if type(value) is float else "i" if type(value) is int else (
+        value.dtype.kind if hasattr(value, "dtype") else backend.np.asarray(value).dtype.kind)
     if kind == "f" and dtype.kind != "f":
         dtype = backend.float32
     elif kind in "iu" and dtype.kind == "b":

@@ -34,7 +34,8 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
         peaks = [float(backend.array_module(g).abs(g).max()) if g.size else 0.0 for g in grads]
         total = math.nan if any(math.isnan(v) for v in peaks) else max(peaks)  # Python's max skips NaN
     else:
-        total = sum(float((backend.array_module(g).abs(g.astype("float64")) ** norm_type).sum()) for g in grads)
+        # summed on the device, one transfer to the host at the end (not one per gradient)
+        total = float(sum((backend.array_module(g).abs(g.astype("float64")) ** norm_type).sum() for g in grads))
         total = total ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"the total norm of order {norm_type} of the gradients is non-finite ({total})")

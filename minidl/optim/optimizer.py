@@ -146,6 +146,8 @@ class Optimizer:
                 if p.grad.shape != p.shape:
                     raise RuntimeError(f"gradient shape {p.grad.shape} does not match parameter shape {p.shape}")
                 state = self.state.setdefault(p, {})
+                if state:
+                    _follow_device(state, p.data)
                 self._update(p.data, p.grad, state, group)
                 p._version.value += 1
         return loss
@@ -268,7 +270,8 @@ class Optimizer:
             if not (backend.is_backend_array(v) or hasattr(v, "shape")):
                 new[name] = v
                 continue
-            arr = xp.asarray(v if backend.is_backend_array(v) else backend.to_numpy(v))
+            # saved on another device (a GPU checkpoint loaded on the CPU, or back): move it to p's
+            arr = backend.to_device(v, p.device) if backend.is_backend_array(v) else xp.asarray(backend.to_numpy(v))
             if tuple(arr.shape) != tuple(p.shape):
                 raise ValueError(f"{where} has {name!r} of shape "
                                  f"{tuple(arr.shape)}, but that parameter has shape {tuple(p.shape)} "
@@ -287,6 +290,14 @@ class Optimizer:
                     lines.append(f"    {k}: {g[k]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _follow_device(state: dict, x: Any) -> None:
+    """Move a parameter's state buffers to the parameter's device when it moved
+    (``model.to("cuda")`` after some steps on the CPU): the state follows its parameter."""
+    for name, v in state.items():
+        if type(v) is not type(x) and backend.is_backend_array(v):
+            state[name] = backend.to_device(v, backend.device_of(x))
 
 
 def _is_int(k: Any) -> bool:
