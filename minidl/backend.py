@@ -294,7 +294,7 @@ class _ScratchPool:
             block = np.empty(nbytes, np.uint8)
         # The owner's base is a memoryview, so NumPy makes every view of the result point to
         # the owner (never to ``block``): the owner dies exactly when its last view does.
-        owner = np.frombuffer(memoryview(block), dtype, count)
+        owner = np.frombuffer(block.data, dtype, count)
         weakref.finalize(owner, self._give_back, block).atexit = False
         return owner.reshape(shape)
 
