@@ -26,6 +26,12 @@ slice of the image, never looping over batch or channels.
 Layout note: ``cols`` is (N, C*kh*kw, OH*OW), sample-major, so the output comes out
 directly in NCHW order and the backward needs no transposed copies (measured on the
 benchmark CNN: faster than one big (N*OH*OW, C*kh*kw) matrix).
+
+Memory note: the large arrays here (padded input, ``cols``, the output, ``dcols`` and the
+col2im result) come from ``backend.scratch_empty``, which on the CPU reuses the blocks of
+arrays already freed instead of asking the C allocator, which would give them back to the
+OS and page-fault them in again at every training step (thousands of pages a step on the
+benchmark CNN). The numbers are the same as with plain arrays (tested).
 """
 
 from __future__ import annotations
