@@ -16,11 +16,12 @@ at once (no garbage collector needed).
 
 How backward runs
 -----------------
-``loss.backward()`` sorts the ``Function`` nodes reachable from ``loss`` in topological
-order with an iterative depth-first search (no recursion, so a 10,000-op chain is fine),
-then visits them from the loss back to the leaves. Each node receives the *sum* of the
-gradients of all its consumers (a tensor used twice gets both contributions), calls its
-``backward`` to get one gradient per input, and passes them on. Leaves add their gradient
+``loss.backward()`` first counts, for every ``Function`` reachable from ``loss``, how many
+consumers use its output (one iterative walk: no recursion, so a 10,000-op chain is fine).
+Then it visits the nodes from the loss back to the leaves; a node runs once all of its
+consumers have run (Kahn's topological order), so it receives the *sum* of their gradients
+(a tensor used twice gets both contributions), calls its ``backward`` to get one gradient
+per input, and passes them on. Leaves add their gradient
 to ``.grad``. Intermediate gradients are dropped as soon as they are used, and, unless
 ``retain_graph=True``, each node releases what it saved so the memory is freed.
 
@@ -338,31 +339,30 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
     return grad.reshape(shape)
 
 
-def _topological_order(root: Function) -> list[Function]:
-    """Functions reachable from ``root``, every one after all the functions it feeds.
+def _consumer_counts(root: Function) -> dict[Function, int]:
+    """For every Function reachable from ``root``: how many graph edges feed its output
+    forward (uses of its output by other reachable Functions; 0 for ``root``).
 
-    Iterative depth-first post-order: a node is appended only after all its inputs'
-    creators, so reversing the list visits each node after all of its consumers.
+    One iterative walk (no recursion limit) that allocates nothing the garbage collector
+    tracks except the dict itself: no (node, state) pairs on the stack, so a 10,000-op
+    backward does not wake the collector.
     """
-    order: list[Function] = []
-    visited: set[int] = set()
-    stack: list[tuple[Function, bool]] = [(root, False)]
+    counts = {root: 0}
+    stack = [root]
     while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
-            continue
-        if id(fn) in visited:
-            continue
-        visited.add(id(fn))
-        stack.append((fn, True))
+        fn = stack.pop()
         if fn.inputs is None:
-            continue  # released: reported by run_backward
+            continue  # released: reported by run_backward when it gets there
         for t in fn.inputs:
             creator = t._creator
-            if creator is not None and id(creator) not in visited:
-                stack.append((creator, False))
-    return order
+            if creator is None:
+                continue
+            if creator in counts:
+                counts[creator] += 1
+            else:
+                counts[creator] = 1
+                stack.append(creator)
+    return counts
 
 
 def _released_error(fn: Function) -> RuntimeError:
@@ -396,39 +396,48 @@ def _owned(grad: Any, handed_out: set[int]) -> Any:
 
 
 def run_backward(root: "Tensor", grad: Any, retain_graph: bool) -> None:
-    """Backpropagate ``grad`` (the gradient of some scalar w.r.t. ``root``) to the leaves."""
+    """Backpropagate ``grad`` (the gradient of some scalar w.r.t. ``root``) to the leaves.
+
+    Topological order by counting (Kahn's algorithm): a node runs once every consumer of
+    its output has passed its gradient on, so it runs once, with the *sum* of them all.
+    """
     handed_out: set[int] = {id(grad), id(_memory_owner(grad))}
     if root._creator is None:  # a leaf: d(root)/d(root) = 1
         _accumulate(root, grad, handed_out)
         return
-    order = _topological_order(root._creator)
-    grads: dict[int, Any] = {id(root._creator): grad}
+    waiting = _consumer_counts(root._creator)  # consumers each node still waits for
+    grads: dict[Function, Any] = {root._creator: grad}
+    ready = [root._creator]
     anomaly = _modes.anomaly
-    for fn in reversed(order):
-        g_out = grads.pop(id(fn), None)
-        if g_out is None:
-            continue  # no gradient flows here (e.g. all consumers were non-differentiable)
+    while ready:
+        fn = ready.pop()
+        g_out = grads.pop(fn, None)  # None: no gradient flows here (non-differentiable consumers)
         if fn.inputs is None:
-            raise _released_error(fn)
-        if fn._versions:
-            _check_versions(fn)
-        if fn._retained is not None:
-            kept = fn._retained()
-            if kept is not None:
-                kept.grad = g_out if kept.grad is None else kept.grad + g_out
-        in_grads = fn.backward(g_out)
-        for t, g in zip(fn.inputs, in_grads):
-            if g is None or not t.requires_grad:
+            if g_out is None:
                 continue
-            if anomaly:
-                _check_finite(fn, g, "backward (gradient of an input)")
+            raise _released_error(fn)
+        if g_out is not None:
+            if fn._versions:
+                _check_versions(fn)
+            if fn._retained is not None and (kept := fn._retained()) is not None:
+                kept.grad = g_out if kept.grad is None else kept.grad + g_out
+            in_grads = fn.backward(g_out)
+        else:
+            in_grads = (None,) * len(fn.inputs)
+        for t, g in zip(fn.inputs, in_grads):
             creator = t._creator
-            if creator is None:
-                _accumulate(t, g, handed_out)
-            else:
-                key = id(creator)
-                previous = grads.get(key)
-                grads[key] = g if previous is None else previous + g
+            if g is not None and t.requires_grad:
+                if anomaly:
+                    _check_finite(fn, g, "backward (gradient of an input)")
+                if creator is None:
+                    _accumulate(t, g, handed_out)
+                else:
+                    previous = grads.get(creator)
+                    grads[creator] = g if previous is None else previous + g
+            if creator is not None:
+                waiting[creator] -= 1
+                if waiting[creator] == 0:
+                    ready.append(creator)
         if not retain_graph:
             fn.inputs = None
             fn.saved = ()

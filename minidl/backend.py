@@ -18,8 +18,11 @@ a seeded script gives the same numbers every run.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import threading
 import warnings
+import weakref
 from types import ModuleType
 from typing import Any
 
@@ -279,6 +282,82 @@ def to_numpy(a: Any) -> np.ndarray:
     if is_backend_array(a):
         return a.get()
     return np.asarray(a)
+
+
+# --------------------------------------------------------------------------- reused memory for large temporaries
+
+
+class _ScratchPool:
+    """Memory blocks for large CPU temporaries, kept for reuse instead of given back to the OS.
+
+    Why: glibc's malloc returns the freed top of its heap to the operating system once it
+    exceeds a threshold (about twice the largest block freed), and each page taken back costs
+    a page fault (about a microsecond) on its next use. A CNN step allocates and frees the
+    same few megabyte-sized arrays (im2col columns, conv outputs, their gradients) every step,
+    so without reuse it faults thousands of pages per step. This pool is minidl's own,
+    for the arrays its ops ask for through ``scratch_empty``; it changes no setting of the
+    process's allocator. CuPy keeps a pool of this kind on the GPU by default.
+
+    How: ``empty(shape, dtype)`` of at least ``min_bytes`` takes an idle block of exactly that
+    size (or makes one) and returns an array on it. The block comes back to the pool when the
+    last array using its memory (the array or any view of it) is freed, which a
+    ``weakref.finalize`` on the block's one owning array reports. At most ``limit_bytes`` of
+    idle blocks are kept; ``clear()`` drops them all.
+    """
+
+    def __init__(self, min_bytes: int = 1 << 18, limit_bytes: int = 256 << 20) -> None:
+        self.min_bytes = min_bytes
+        self.limit_bytes = limit_bytes
+        self.idle_bytes = 0
+        self._idle: dict[int, list[np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def empty(self, shape: tuple, dtype: Any) -> np.ndarray:
+        dtype = np.dtype(dtype)
+        count = math.prod(shape)
+        nbytes = count * dtype.itemsize
+        if nbytes < self.min_bytes:
+            return np.empty(shape, dtype)
+        with self._lock:
+            blocks = self._idle.get(nbytes)
+            block: np.ndarray | None = blocks.pop() if blocks else None
+            if block is not None:
+                self.idle_bytes -= nbytes
+        if block is None:
+            block = np.empty(nbytes, np.uint8)
+        # The owner's base is a memoryview, so NumPy makes every view of the result point to
+        # the owner (never to ``block``): the owner dies exactly when its last view does.
+        owner = np.frombuffer(block.data, dtype, count)
+        weakref.finalize(owner, self._give_back, block).atexit = False
+        return owner.reshape(shape)
+
+    def _give_back(self, block: np.ndarray) -> None:
+        with self._lock:
+            if self.idle_bytes + block.nbytes <= self.limit_bytes:
+                self._idle.setdefault(block.nbytes, []).append(block)
+                self.idle_bytes += block.nbytes
+
+    def clear(self) -> None:
+        """Drop every idle block (their memory goes back to the C allocator)."""
+        with self._lock:
+            self._idle.clear()
+            self.idle_bytes = 0
+
+
+#: The pool behind ``scratch_empty`` (see ``_ScratchPool``): ``scratch_pool.clear()`` frees
+#: its idle blocks, ``scratch_pool.limit_bytes = 0`` turns reuse off.
+scratch_pool = _ScratchPool()
+
+
+def scratch_empty(xp: ModuleType, shape: tuple, dtype: Any) -> Any:
+    """An uninitialised array for an op's large temporary or output, on ``xp``'s device.
+
+    On NumPy, arrays of 256 KiB and more come from ``scratch_pool`` (reused across steps);
+    on CuPy, from CuPy's own memory pool (``cupy.empty``).
+    """
+    if xp is np:
+        return scratch_pool.empty(shape, dtype)
+    return xp.empty(shape, dtype=dtype)
 
 
 # --------------------------------------------------------------------------- the backend at import

@@ -141,3 +141,41 @@ def test_minidl_backend_cupy_without_cupy_falls_back_to_numpy_with_one_warning()
     backend_name, count, category, message = out.stdout.strip().split(" ", 3)
     assert (backend_name, count, category) == ("numpy", "1", "RuntimeWarning")
     assert message.startswith("MINIDL_BACKEND=cupy, but CuPy cannot be used (") and "NumPy" in message
+
+
+# --------------------------------------------------------------------------- scratch pool
+
+
+def _address(a):
+    return a.__array_interface__["data"][0]
+
+
+def test_scratch_block_is_reused_only_after_its_last_view_dies():
+    pool = backend._ScratchPool(min_bytes=1024)
+    a = pool.empty((64, 64), np.float32)
+    first = _address(a)
+    view = a.T[1:]  # a view keeps the block in use after ``a`` itself is gone
+    del a
+    assert pool.idle_bytes == 0
+    b = pool.empty((64, 64), np.float32)
+    assert not np.shares_memory(b, view)
+    view[...] = 1.0
+    b[...] = 2.0
+    assert (view == 1.0).all()
+    del view
+    assert pool.idle_bytes == 64 * 64 * 4
+    c = pool.empty((32, 128), np.float32)  # same size, other shape: the same block
+    assert _address(c) == first and c.shape == (32, 128) and c.dtype == np.float32
+    assert c.flags.writeable and pool.idle_bytes == 0
+
+
+def test_scratch_pool_skips_small_arrays_and_keeps_at_most_its_limit():
+    pool = backend._ScratchPool(min_bytes=1024, limit_bytes=5000)
+    small = pool.empty((10,), np.float64)
+    assert small.base is None  # a plain array
+    a, b = pool.empty((1000,), np.float32), pool.empty((1000,), np.float32)
+    del a, b
+    assert pool.idle_bytes == 4000  # the second block would pass the 5000-byte limit
+    pool.clear()
+    assert pool.idle_bytes == 0
+    assert backend.scratch_empty(np, (3, 4), np.float64).shape == (3, 4)

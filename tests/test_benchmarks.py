@@ -270,6 +270,7 @@ def test_bars_follow_design():
     assert cli._bar("mlp_b16", slow)[1] is True  # 1.2x <= 1.5x
     assert cli._bar("per_op", slow)[1] is False
     assert cli._bar("cnn", slow)[1] is True
+    assert cli._bar("chain", slow)[1] is False and cli._bar("chain", fast)[1] is True
     assert cli._bar("mlp_b128", {"minidl": {"median": 1.0}, "numpy": {"median": 1.0}})[1] is None  # no torch
 
 

@@ -54,7 +54,9 @@ def window_max(xpad: Any, kernel: tuple[int, int], stride: tuple[int, int], out_
     xp = backend.array_module(xpad)
     kh, kw = kernel
     index_type = backend.np.dtype(backend.np.uint8) if kh * kw <= 256 else backend.int64
-    best = xpad[_offset_slices(0, 0, stride, out_hw)].copy()
+    first = xpad[_offset_slices(0, 0, stride, out_hw)]
+    best = backend.scratch_empty(xp, first.shape, xpad.dtype)
+    best[...] = first
     argmax = xp.zeros(best.shape, dtype=index_type)
     for k in range(1, kh * kw):
         candidate = xpad[_offset_slices(k // kw, k % kw, stride, out_hw)]
@@ -84,8 +86,11 @@ class MaxPool2d(Function):
         xp = backend.array_module(gy)
         (kh, kw), (ph, pw) = self.kernel, self.padding
         n, c, h, w = self.x_shape
-        dxpad = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=gy.dtype)
+        dxpad = backend.scratch_empty(xp, (n, c, h + 2 * ph, w + 2 * pw), gy.dtype)
         disjoint = self.stride[0] >= kh and self.stride[1] >= kw  # windows do not overlap
+        (sh, sw), (oh, ow) = self.stride, self.out_hw
+        if not (disjoint and sh == kh and sw == kw and oh * kh == dxpad.shape[2] and ow * kw == dxpad.shape[3]):
+            dxpad.fill(0)  # some pixels are in no window (or in several): start from zero
         for k in range(kh * kw):
             pixels = dxpad[_offset_slices(k // kw, k % kw, self.stride, self.out_hw)]
             routed = argmax == k  # windows whose maximum sits at offset k

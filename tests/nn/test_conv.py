@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import minidl as md
 from minidl import testing as T
-from minidl.functional import conv2d
+from minidl.functional import conv2d, max_pool2d
 
 
 def conv2d_reference(x, w, b=None, stride=1, padding=0):
@@ -190,3 +190,35 @@ def test_conv2d_module_errors():
         nn.Conv2d(0, 4, 3)
     with pytest.raises(ValueError, match="input has 2 channels"):
         nn.Conv2d(3, 4, 3)(md.randn(1, 2, 5, 5))
+
+
+def _conv_step(x, w, b):
+    xt, wt, bt = (md.tensor(a, requires_grad=True) for a in (x, w, b))
+    y = conv2d(xt, wt, bt, stride=1, padding=1)
+    out = max_pool2d(y.relu(), 2)
+    out.backward(md.tensor(np.cos(np.arange(out.numel()).reshape(out.shape)).astype(x.dtype)))
+    return y.data, out.data, xt.grad, wt.grad, bt.grad
+
+
+def test_conv_with_reused_memory_equals_plain_arrays_and_keeps_earlier_results():
+    """conv2d and pooling take their large temporaries from ``backend.scratch_pool``: the
+    numbers equal those computed on plain arrays (the pool turned off), and results still
+    held from an earlier step are not overwritten by later steps reusing the memory."""
+    from minidl import backend
+
+    rng = np.random.default_rng(3)
+    shapes = ((64, 8, 14, 14), (16, 8, 3, 3), (16,))
+    data = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(3)]
+    pool = backend.scratch_pool
+    saved = pool.min_bytes, pool.limit_bytes
+    try:
+        pool.min_bytes, pool.limit_bytes = 1 << 62, 0  # off: every array is a plain one
+        plain = [[a.copy() for a in _conv_step(*d)] for d in data]
+        pool.min_bytes, pool.limit_bytes = 1024, 256 << 20
+        held = [_conv_step(*d) for d in data]  # each step reuses the memory of the previous ones
+        assert pool.idle_bytes > 0  # the freed temporaries went back to the pool
+    finally:
+        pool.min_bytes, pool.limit_bytes = saved
+    for results, expected in zip(held, plain):
+        for got, want in zip(results, expected):
+            np.testing.assert_array_equal(got, want)
