@@ -1178,22 +1178,8 @@ def _constant(value: Any, like: Tensor) -> Tensor:
     elif kind in "iu" and dtype.kind == "b":
         dtype = backend.int64
     if type(like.data) is backend.np.ndarray:
-        global _last_constant
-        last = _last_constant
-        if last is not None and last[0] is value and last[1] is dtype:  # (the value object itself)
-            return last[2]
-        constant = Tensor._make(backend.np.asarray(value, dtype=dtype), False, None)
-        if type(value) is float or type(value) is int:
-            _last_constant = (value, dtype, constant)
-        return constant
+        return Tensor._make(backend.np.asarray(value, dtype=dtype), False, None)
     return Tensor._make(backend.array_module(like.data).asarray(value, dtype=dtype), False, None)
-
-
-#: The last Python-number constant made on the CPU, reused while the same number object and
-#: dtype come again (``y = y * c`` in a loop): one constant tensor instead of one per op, so
-#: long graphs hold fewer objects for the garbage collector to scan. Safe to share: a
-#: constant never requires grad and nothing changes it in place. (value, dtype, tensor)
-_last_constant: tuple[Any, Any, Tensor] | None = None
 
 
 def _is_scalar_like(x: Any) -> bool:
