@@ -210,10 +210,10 @@ ax.loglog(ns, noise[n_sweep[0]] * np.sqrt(ns[0] / ns), "k--", label="1/sqrt(n_va
 ax.set_title("Moons: validation noise against n_val", fontsize=12)
 ax.set_xlabel("validation samples n_val", fontsize=11)
 ax.set_ylabel("std of its error (vs all 1000)", fontsize=11)
-ax.grid(alpha=0.3, which="both")
+ax.grid(alpha=0.3)
 ax.legend(fontsize=9)
 fig.suptitle("Learning-curve regimes, each from a real training run", fontsize=15)
-fig.tight_layout()
+fig.subplots_adjust(hspace=0.42, wspace=0.27, top=0.88)
 L.figure(fig, "regimes", caption="the seven regimes of the slides from real runs, and the validation noise "
                                   "against n_val")
 
@@ -316,7 +316,7 @@ for factor, h in quad_runs.items():
 ax.set_title("Gradient descent on a quadratic: below and above eta = 2/lambda_max")
 ax.set_xlabel("step (full batch)")
 ax.set_ylabel("mean squared error (log scale)")
-ax.grid(alpha=0.3, which="both")
+ax.grid(alpha=0.3)
 ax.legend()
 L.figure(fig, "quadratic_limit", caption="1.9/lambda_max converges, 2.1/lambda_max diverges")
 l19, l21 = quad_runs[1.9]["loss"], quad_runs[2.1]["loss"]
