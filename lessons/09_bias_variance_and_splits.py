@@ -250,8 +250,8 @@ L.claim("DATA-2", arr[0, 1] > 10 * arr[-1, 1] and arr[-1, 2] > 5 * arr[1, 2],
 #
 # The Training Tips deck reads a model against a target error eps: training error above eps is high
 # bias; training error below eps with the test error above it is high variance. Here eps = 35 (mean
-# squared error; the noise alone gives 25), with errors averaged over the R training sets and a
-# fresh test set of 500 students.
+# squared error; the noise alone gives 25): the mean training error and the median test error (a
+# few wild fits would swamp a mean) over the R training sets, on a fresh test set of 500 students.
 
 # %%
 L.section("4. Regimes for a target error")
@@ -322,7 +322,8 @@ L.claim("DATA-4", all(b < a for a, b in zip(g[:, 3], g[1:, 3])) and g[-1, 3] < 0
 # Each trial: 20 training students, 10 validation students, 60 configurations (degree 1 to 10, six
 # ridge penalties). The configuration with the lowest validation error is picked, and its error is
 # then measured on 500 untouched test students. The validation error of the winner is biased low
-# (it won partly by luck), yet it is a far better guide than the training error.
+# (it won partly by luck), yet it is a far better guide than the training error. (Medians over the
+# trials, as the note below explains.)
 
 # %%
 L.section("6. The optimism of a validation set used for selection")
@@ -341,12 +342,17 @@ for r in range(trials):
     picked.append([column_mse(best, D.hours, D.scores)[0], float(v.min()),
                    column_mse(best, big_test.hours, big_test.scores)[0]])
 pk = np.array(picked)
-tr_m, va_m, te_m = (float(v) for v in pk.mean(axis=0))
-L.table("selection", ["error of the chosen configuration", "mean over trials"],
-        [["training MSE", tr_m], ["validation MSE (used to choose)", va_m], ["test MSE (untouched)", te_m]],
+tr_m, va_m, te_m = (float(v) for v in np.median(pk, axis=0))
+L.table("selection", ["error of the chosen configuration", "median over trials", "mean over trials"],
+        [["training MSE", tr_m, pk[:, 0].mean()], ["validation MSE (used to choose)", va_m, pk[:, 1].mean()],
+         ["test MSE (untouched)", te_m, pk[:, 2].mean()]],
         caption=f"{trials} trials, best of {len(configs)} configurations on 10 validation students")
+L.note(f"In {int(np.sum(pk[:, 2] > 4 * NOISE ** 2))} of the {trials} trials the winner's test MSE exceeded 100: ten "
+       "validation students can leave an end of the hours uncovered, and a wild high-degree fit then wins. Such "
+       "trials swamp the mean, so the claim is read on the medians.")
 L.claim("DATA-6", va_m < te_m and abs(te_m - va_m) < abs(te_m - tr_m) and tr_m < va_m,
-        "the chosen model's validation error underestimates its test error, but far less than its training error",
+        "the chosen model's validation error underestimates its test error, yet predicts it better than its "
+        "training error does",
         train=tr_m, validation=va_m, test=te_m)
 
 
@@ -375,7 +381,7 @@ def split_rows(goal: str, options: dict) -> list[list[Any]]:
         used = {k: tr.get(k, 0) + dv.get(k, 0) + te.get(k, 0) for k in available}
         fits = all(used[k] <= available[k] for k in available)
         target_only = set(dv) == {goal} and set(te) == {goal}
-        rows.append([goal, name, sum(tr.values()), f"{dv}", f"{te}", fits, target_only])
+        rows.append([goal, name, f"{sum(tr.values()):,}", f"{dv}", f"{te}", fits, target_only])
     return rows
 
 
@@ -384,10 +390,10 @@ L.table("splits", ["goal", "option", "train images", "dev", "test", "within the 
         split_table, caption="the slide's options; the data: 10K MRI, 1K CT")
 mri_ok = [r[1] for r in split_table if r[0] == "MRI" and r[6]]
 ct_ok = [r for r in split_table if r[0] == "CT" and r[6] and r[5]]
-ct_best = max(ct_ok, key=lambda r: r[2])
+ct_best = max(ct_ok, key=lambda r: int(r[2].replace(",", "")))
 L.claim("DATA-7", mri_ok == ["option 1", "option 2"] and all(r[5] for r in split_table),
         "for the MRI goal only options 1 and 2 keep dev and test all MRI (1K each)", valid=", ".join(mri_ok))
-L.claim("DATA-7", ct_best[1] == "option 3" and ct_best[2] == 10_500 and len(ct_ok) == 3,
+L.claim("DATA-7", ct_best[1] == "option 3" and ct_best[2] == "10,500" and len(ct_ok) == 3,
         "for the CT goal, 10K MRI + 500 CT with 250 CT each for dev and test trains on the most data",
         best=ct_best[1], train_images=ct_best[2])
 
@@ -556,7 +562,7 @@ L.claim("DATA-10", [r[3] for r in bv_table] == [33, 13, 5] and [r[4] for r in bv
 
 # %%
 L.section("11. Standard error, hold-out and k-fold")
-se_rows = [[n, 100 * math.sqrt(0.9 * 0.1 / n)] for n in (100, 1_000, 10_000)]
+se_rows = [[f"{n:,}", 100 * math.sqrt(0.9 * 0.1 / n)] for n in (100, 1_000, 10_000)]
 L.table("standard_error", ["n", "standard error of 90% (points)"], se_rows)
 z = 0.2 / (math.sqrt(2) * se_rows[-1][1])
 L.note(f"90% against 90.2% on two sets of 10,000: the difference is {z:.2f} standard errors of a difference, "
