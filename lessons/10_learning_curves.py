@@ -363,8 +363,8 @@ L.table("learning_rates", ["learning rate", "first step's loss", "highest step l
         caption="SGD with momentum 0.9 on a 64-unit MLP, 1000 training digits, batches of 100, 15 epochs")
 L.note("learning_curve_diagnosis reads only the curves' shapes, in units of the first epoch's loss: the lr = 3 run, "
        f"whose first epoch averaged {lr_runs[3.0]['loss'][0]:.2f} before it settled on {lr_runs[3.0]['loss'][-1]:.2f} "
-       "(above ln 10 = 2.30, the loss of an untrained net: its ReLUs died), looks to it like a fall to a plateau. "
-       "Compare the plateau with ln C, and look at the first steps.")
+       "(above ln 10 = 2.30, the loss of an untrained net; its accuracy is at chance), looks to it like a fall to a "
+       "plateau. Compare the plateau with ln C, and look at the first steps.")
 hi, good_lr, lo = lr_runs[3.0], lr_runs[0.1], lr_runs[1e-4]
 sh = step_losses[3.0]
 L.claim("DIAG-2", (not np.all(np.isfinite(sh))) or (sh.max() > 2 * sh[0] and hi["loss"][-1] > np.log(10)),
