@@ -49,6 +49,7 @@ import numpy as np
 import minidl as md
 import minidl.nn as nn
 from lessons._lesson import Lesson
+from minidl import viz
 
 LECTURE_N = 4096
 LAYERS = 6
@@ -110,29 +111,24 @@ def stats_table(L: Lesson, name: str, setup: Setup, s: dict[str, np.ndarray], ca
 
 def histogram_grid(setups: Sequence[Setup], results: dict[str, dict[str, np.ndarray]], values: str,
                    title: str) -> plt.Figure:
-    """One row per setup, one panel per layer: histogram of activations (values='a') or pre-activations ('z')."""
-    n_rows = len(setups)
-    fig, axes = plt.subplots(n_rows, LAYERS, figsize=(2.5 * LAYERS, 2.6 * n_rows + 0.7), squeeze=False)
-    for r, setup in enumerate(setups):
+    """One row per setup, one panel per layer: histograms of the activations (values='a', drawn by
+    ``viz.plot_activation_histograms``) or of the pre-activations ('z', ``viz.plot_histograms``)."""
+    grid, ranges = {}, {}
+    for setup in setups:
         data = results[setup.key][values]
+        grid[setup.label] = {f"layer {c + 1}": data[c] for c in range(LAYERS)}
         # one x-range per row (so that shrinking or growing shows), wide enough for every value: no cut tails
         lim = float(np.abs(data).max()) * 1.03 if values == "z" else 1.05
         lo = 0.0 if values == "a" and setup.act_name in ("sigmoid", "relu") else -lim
         if values == "a" and setup.act_name == "relu":
             lim = float(data.max()) * 1.03
-        for c in range(LAYERS):
-            ax = axes[r, c]
-            v = data[c].ravel()
-            counts, edges = np.histogram(v, bins=60, range=(lo, lim), density=True)
-            ax.stairs(counts, edges, fill=True, color=f"C{r}", alpha=0.85)
-            ax.set_title(f"layer {c + 1}\nmean {v.mean():.2f}, std {v.std():.2f}", fontsize=10.5)
-            ax.tick_params(labelsize=8.5)
-            ax.set_xlabel("pre-activation z" if values == "z" else f"{setup.act_name}(z)", fontsize=10)
-            if c == 0:
-                ax.set_ylabel(f"{setup.label}\ndensity", fontsize=10)
-    fig.suptitle(title, fontsize=13)
-    fig.tight_layout()
-    return fig
+        ranges[setup.label] = (lo, lim)
+    # the row label names the setup on the y axis, so no legend (it would cover tanh's peaks at +-1);
+    # a single setup is drawn as 2 x 3 panels, several as one row of 6 panels each
+    kw = dict(title=title, range=ranges, density=True, legend=False, ncols=3 if len(setups) == 1 else LAYERS)
+    if values == "a":
+        return viz.plot_activation_histograms(grid, xlabel="activation h = f(z)", **kw)
+    return viz.plot_histograms(grid, xlabel="pre-activation z", **kw)
 
 
 def std_profile_figure(setups: Sequence[Setup], results: dict[str, dict[str, np.ndarray]]) -> plt.Figure:

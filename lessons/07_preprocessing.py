@@ -15,6 +15,15 @@
 # unchanged to dev/test/inference data. Well-scaled, decorrelated inputs make the least-squares
 # loss surface round (condition number near 1), so gradient descent needs far fewer steps.
 #
+# Each step is a transformer of `minidl.data` with scikit-learn's methods (`fit` on the training
+# set, then `transform` on any data): `StandardScaler` (with `with_std=False` it only centres),
+# `MeanNormalizer`, `MinMaxScaler`, `PCA` (eigenvalues sorted, largest first), `PCA(whiten=True)`
+# and `ZCAWhitening(eps)`; `Normalize(mean, std)` is torchvision's per-channel transform.
+# One convention differs from the deck: like scikit-learn, minidl's PCA estimates the covariance
+# with 1/(N - 1), so its `explained_variance_` is the deck's eigenvalue of X^T X / N times
+# N/(N - 1) (0.05% more at N = 2000); the eigenvectors are the same. The tables below keep the
+# deck's 1/N covariance.
+#
 # Run: `python -m lessons run 07` (add `--quick` for small sizes).
 
 # %%
@@ -26,56 +35,19 @@ from pathlib import Path
 _start = Path(globals().get("__file__", "")).resolve()
 sys.path.insert(0, str(next(p for p in (_start, *_start.parents) if (p / "lessons" / "_lesson.py").is_file())))
 
-from dataclasses import dataclass
-
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
+import minidl.data as data
 from lessons._lesson import Lesson, plural
 
 
-@dataclass
-class PCAWhitener:
-    """Fitted on training data only; ``transform`` applies the *stored* train statistics.
-
-    mean (D,), eigenvalues E (D,) sorted descending, eigenvectors V (D, D) (column k belongs to E[k]).
-    """
-
-    mean: np.ndarray
-    E: np.ndarray
-    V: np.ndarray
-    eps: float = 1e-5
-
-    @classmethod
-    def fit(cls, X: np.ndarray, eps: float = 1e-5) -> "PCAWhitener":
-        mean = X.mean(axis=0)
-        Xc = X - mean
-        C = Xc.T @ Xc / Xc.shape[0]          # covariance X^T X / N of the centred data
-        E, V = np.linalg.eigh(C)             # eigh: symmetric matrices, eigenvalues ascending
-        order = np.argsort(E)[::-1]          # sort descending so column 0 is the top component
-        return cls(mean, E[order], V[:, order], eps)
-
-    def project(self, X: np.ndarray, k: int | None = None) -> np.ndarray:
-        """PCA: (X - mean) V[:, :k]; keeping the top k columns is dimension *reduction*."""
-        return (X - self.mean) @ self.V[:, :k]
-
-    def whiten(self, X: np.ndarray) -> np.ndarray:
-        """Whitening: (X - mean) V / sqrt(E + eps), covariance -> identity."""
-        return self.project(X) / np.sqrt(self.E + self.eps)
-
-
-def cov(X: np.ndarray) -> np.ndarray:
-    """Covariance X_c^T X_c / N with the data's own mean removed."""
+def cov(X: np.ndarray, ddof: int = 0) -> np.ndarray:
+    """Covariance X_c^T X_c / (N - ddof) with the data's own mean removed: ddof=0 is the deck's
+    X^T X / N, ddof=1 the estimate minidl's PCA and ZCAWhitening (and scikit-learn) use."""
     Xc = X - X.mean(axis=0)
-    return Xc.T @ Xc / X.shape[0]
-
-
-def normalize(x: md.Tensor, mean: tuple[float, ...], std: tuple[float, ...]) -> md.Tensor:
-    """transforms.Normalize: out[c] = (x[c] - mean[c]) / std[c] for an image x of shape (C, H, W)."""
-    m = md.tensor(mean, dtype=x.dtype).reshape(-1, 1, 1)
-    s = md.tensor(std, dtype=x.dtype).reshape(-1, 1, 1)
-    return (x - m) / s
+    return Xc.T @ Xc / (X.shape[0] - ddof)
 
 
 def gd_iterations(X: np.ndarray, y: np.ndarray, tol: float, max_iter: int) -> tuple[int, list[float], float]:
@@ -118,10 +90,13 @@ Xte = mean_true + rng.standard_normal((n_test, 2)) @ A.T
 
 # %%
 L.section("1. Centring and standardising, with statistics from the training set")
-mu, sd = Xtr.mean(axis=0), Xtr.std(axis=0)
-Xc, Xs = Xtr - mu, (Xtr - mu) / sd
+centring = data.StandardScaler(with_std=False).fit(Xtr)  # fit: the training set's statistics
+scaler = data.StandardScaler().fit(Xtr)
+mu, sd = scaler.mean_, scaler.scale_                      # per feature, std with 1/N
+Xc, Xs = centring.transform(Xtr), scaler.transform(Xtr)
 img = rng.uniform(0, 1, size=64)
-inst = lambda v: (v - v.mean()) / v.std()  # noqa: E731  per-instance standardising
+# per-instance standardising is StandardScaler on one example's own values (its pixels as the samples)
+inst = lambda v: data.StandardScaler().fit_transform(v.reshape(-1, 1)).ravel()  # noqa: E731
 gain_diff = float(np.abs(inst(img) - inst(3.0 * img)).max())
 L.claim("PRE-1", np.abs(Xc.mean(0)).max() < 1e-12 and np.abs(Xs.mean(0)).max() < 1e-12
         and np.abs(Xs.std(0) - 1).max() < 1e-12 and gain_diff < 1e-12,
@@ -136,9 +111,8 @@ L.claim("PRE-1", np.abs(Xc.mean(0)).max() < 1e-12 and np.abs(Xs.mean(0)).max() <
 
 # %%
 L.section("2. Mean normalisation vs min-max scaling")
-lo, hi = Xtr.min(0), Xtr.max(0)
-Xmn = (Xtr - mu) / (hi - lo)                  # the deck's "(X - mean)/(max - min)"
-Xmm = (Xtr - lo) / (hi - lo)                  # min-max scaling
+Xmn = data.MeanNormalizer().fit(Xtr).transform(Xtr)   # the deck's "(X - mean)/(max - min)"
+Xmm = data.MinMaxScaler().fit(Xtr).transform(Xtr)     # min-max scaling (X - min)/(max - min)
 pix = rng.integers(0, 256, size=(8, 8)).astype(np.float64)
 rows = [["(X - mean)/(max - min)", *Xmn.mean(0), *np.ptp(Xmn, 0), Xmn.min(), Xmn.max()],
         ["(X - min)/(max - min)", *Xmm.mean(0), *np.ptp(Xmm, 0), Xmm.min(), Xmm.max()],
@@ -191,37 +165,61 @@ L.figure(fig, "scalings", caption="the same training cloud standardised, min-max
 
 # %%
 L.section("3. PCA (decorrelation, reduction) and whitening")
-pca = PCAWhitener.fit(Xtr)
-Xp, Xw = pca.project(Xtr), pca.whiten(Xtr)
+pca = data.PCA().fit(Xtr)                   # every component: X V, eigenvalues sorted largest first
+white = data.PCA(whiten=True).fit(Xtr)      # X V / sqrt(E)
+Xp, Xw = pca.transform(Xtr), white.transform(Xtr)
+n_over = (n_train - 1) / n_train            # the deck's eigenvalues (1/N) = explained_variance_ (1/(N-1)) * (N-1)/N
+E = pca.explained_variance_ * n_over
 Cp, Cw = cov(Xp), cov(Xw)
 # dimension reduction on a 10-D correlated set: kept variance = sum of the top-K eigenvalues
 D, K = 10, 3
 B = rng.standard_normal((D, D)) * np.linspace(3, 0.1, D)
 X10 = rng.standard_normal((n_train, D)) @ B.T
-p10 = PCAWhitener.fit(X10)
-kept = float(np.trace(cov(p10.project(X10, K))))
+p10 = data.PCA(n_components=K).fit(X10)     # keeps the top K components
+kept = float(np.trace(cov(p10.transform(X10))))
 E_eig = np.linalg.eig(cov(X10))[0].real
 eig_sorted = bool(np.all(np.diff(E_eig) <= 0))
 L.table("pca_covariances", ["data", "cov[0,0]", "cov[0,1]", "cov[1,1]"],
         [["centred", *cov(Xc)[0], cov(Xc)[1, 1]], ["PCA-projected", *Cp[0], Cp[1, 1]],
-         ["whitened", *Cw[0], Cw[1, 1]]], caption="Covariance after each step (train set)")
-L.claim("PRE-3", abs(Cp[0, 1]) < 1e-10 * pca.E[0] and np.allclose(np.diag(Cp), pca.E, rtol=1e-10)
-        and abs(kept - p10.E[:K].sum()) < 1e-9 * kept and kept / np.trace(cov(X10)) > 0.5,
+         ["whitened", *Cw[0], Cw[1, 1]]],
+        caption=f"Covariance X^T X / N (the deck's) after each step (train set); PCA(whiten=True) makes the "
+                f"1/(N - 1) covariance the identity, so the whitened diagonal here is (N - 1)/N = {n_over:.4g}")
+kept_fraction = kept / float(np.trace(cov(X10)))
+L.claim("PRE-3", abs(Cp[0, 1]) < 1e-10 * E[0] and np.allclose(np.diag(Cp), E, rtol=1e-10)
+        and np.all(np.diff(pca.explained_variance_) <= 0)
+        and abs(kept - p10.explained_variance_.sum() * n_over) < 1e-9 * kept
+        and abs(kept_fraction - p10.explained_variance_ratio_.sum()) < 1e-9 and kept_fraction > 0.5,
         "projecting onto the eigenvectors decorrelates (cov = diag(E)); keeping the top K keeps the "
         "most variance (sum of the top-K eigenvalues)",
-        offdiag=float(Cp[0, 1]), kept_fraction_top3_of_10=kept / float(np.trace(cov(X10))))
-# with eps the diagonal is E / (E + eps) = 1 - eps / E: off by at most eps / E_min
-L.claim("PRE-4", np.abs(Cw - np.eye(2)).max() <= 1.01 * pca.eps / pca.E.min(),
+        offdiag=float(Cp[0, 1]), kept_fraction_top3_of_10=kept_fraction)
+L.note(f"minidl's PCA reports explained_variance_ = {np.round(pca.explained_variance_, 4).tolist()} (covariance "
+       f"with 1/(N - 1), as scikit-learn); the deck's X^T X / N has the eigenvalues E = explained_variance_ "
+       f"(N - 1)/N = {np.round(E, 4).tolist()}, the diagonal of the PCA-projected covariance in the table. "
+       f"The ratios do not depend on the convention: the top {K} of the 10-D set keep "
+       f"{p10.explained_variance_ratio_.sum():.1%} of the variance.")
+# PCA(whiten=True) divides by sqrt(explained_variance_): the 1/(N - 1) covariance becomes exactly I (and
+# the deck's 1/N one (N - 1)/N I, the whitened row of the table). ZCAWhitening guards with eps instead:
+# its diagonal is E / (E + eps) = 1 - eps / E, off by at most eps / E_min, and it rotates back (W = W^T).
+zca = data.ZCAWhitening(eps=1e-5).fit(Xtr)
+Cw1, Cz1 = cov(Xw, ddof=1), cov(zca.transform(Xtr), ddof=1)
+eps_over_emin = zca.eps / float(zca.eigenvalues_.min())
+L.claim("PRE-4", np.abs(Cw1 - np.eye(2)).max() < 1e-10 and np.abs(Cw - n_over * np.eye(2)).max() < 1e-10,
         "dividing the projected columns by sqrt(eigenvalue) makes the covariance the identity "
-        "(up to eps / E_min with the eps guard)",
-        max_abs_cov_minus_I=float(np.abs(Cw - np.eye(2)).max()), eps_over_Emin=pca.eps / float(pca.E.min()))
+        "(PCA(whiten=True): the 1/(N - 1) covariance is I; the deck's 1/N one (N - 1)/N I)",
+        max_abs_cov_minus_I=float(np.abs(Cw1 - np.eye(2)).max()), one_over_N_diagonal=float(Cw[0, 0]))
+L.claim("PRE-4", np.abs(Cz1 - np.eye(2)).max() <= 1.01 * eps_over_emin
+        and np.allclose(zca.whitening_, zca.whitening_.T, atol=1e-12),
+        "ZCA whitening (rotated back onto the original axes) also makes the covariance the identity, "
+        "up to eps / E_min with the eps guard",
+        max_abs_cov_minus_I=float(np.abs(Cz1 - np.eye(2)).max()), eps_over_Emin=eps_over_emin)
 slide_diag = Xp.diagonal()  # the slide's X.diagonal(): entries X[0, 0], X[1, 1] of the data matrix
 L.slip("crash-course", "PCA code: [E, V] = np.linalg.eig(...); X[:, 0:K] as the top K; "
        "whitening X / np.sqrt(X.diagonal()); "
        "keeping the top K called whitening",
        "np.linalg.eig does not sort eigenvalues (on the 10-D example its order is "
        f"{'descending' if eig_sorted else 'not descending'}: {np.round(E_eig, 1).tolist()}), so use "
-       "E, V = np.linalg.eigh(C) (NumPy syntax, not MATLAB's [E, V]) and sort descending; whiten with "
+       "E, V = np.linalg.eigh(C) (NumPy syntax, not MATLAB's [E, V]) and sort descending, as "
+       "minidl.data.PCA does; whiten with "
        "X / np.sqrt(E + eps) (X.diagonal() is the diagonal of the N x D data matrix, here "
        f"{np.round(slide_diag, 2).tolist()}: two data values, not eigenvalues, and a negative one has no "
        "square root); keeping the top K is "
@@ -234,9 +232,9 @@ L.slip("crash-course", "PCA code: [E, V] = np.linalg.eig(...); X[:, 0:K] as the 
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(17, 4.6))
-panels = [("Original data", Xtr, Xte), ("Zero-centred (train mean)", Xc, Xte - mu),
-          ("Decorrelated (PCA: X V)", Xp, pca.project(Xte)),
-          ("Whitened (X V / sqrt(E + eps))", Xw, pca.whiten(Xte))]
+panels = [("Original data", Xtr, Xte), ("Zero-centred (train mean)", Xc, centring.transform(Xte)),
+          ("Decorrelated (PCA: X V)", Xp, pca.transform(Xte)),
+          ("Whitened (PCA whiten: X V / sqrt(E))", Xw, white.transform(Xte))]
 for ax, (title, tr, te) in zip(axes, panels):
     ax.scatter(tr[:, 0], tr[:, 1], s=6, alpha=0.35, label="train (fitted on)")
     ax.scatter(te[:, 0], te[:, 1], s=8, alpha=0.7, marker="x", label="test (train statistics)")
@@ -258,15 +256,19 @@ L.figure(fig, "pca_whitening_four_panels",
 
 # %%
 L.section("5. Statistics fitted on train, applied unchanged to test")
-Xte_s = (Xte - mu) / sd
-Xte_w = pca.whiten(Xte)
+Xte_s = scaler.transform(Xte)
+Xte_w = white.transform(Xte)
 rows = [["standardised", *Xs.mean(0), *Xs.std(0), *Xte_s.mean(0), *Xte_s.std(0)],
         ["whitened", *Xw.mean(0), *Xw.std(0), *Xte_w.mean(0), *Xte_w.std(0)]]
 L.table("train_vs_test_stats", ["transform", "train mean 1", "train mean 2", "train std 1", "train std 2",
                                 "test mean 1", "test mean 2", "test std 1", "test std 2"], rows,
-        caption="Train statistics are exactly 0/1 by construction; test statistics are close but not exact")
+        caption="Train statistics are exactly 0/1 by construction (the whitened stds, with 1/N, are "
+                f"sqrt((N - 1)/N) = {np.sqrt(n_over):.4g}: PCA whitens the 1/(N - 1) covariance); test statistics "
+                "are close but not exact")
 test_dev = float(max(np.abs(Xte_s.mean(0)).max(), np.abs(Xte_s.std(0) - 1).max()))
-stored = np.allclose(pca.whiten(Xte), (Xte - Xtr.mean(0)) @ pca.V / np.sqrt(pca.E + pca.eps))
+stored = (np.allclose(Xte_w, (Xte - Xtr.mean(0)) @ white.components_.T / np.sqrt(white.explained_variance_))
+          and np.allclose(Xte_s, (Xte - Xtr.mean(0)) / Xtr.std(0))
+          and scaler.n_samples_seen_ == white.n_samples_seen_ == n_train)
 L.claim("PRE-5", stored and np.abs(Xs.mean(0)).max() < 1e-12 and 1e-6 < test_dev < 4.0 / np.sqrt(n_test),
         "the transform stores train statistics and applies them unchanged: test mean/std are close to 0/1 "
         "but not exactly",
@@ -283,12 +285,10 @@ f1 = 50.0 + 10.0 * rng.standard_normal(n6)              # large offset and scale
 f2 = 0.1 * f1 + 0.5 * rng.standard_normal(n6)          # correlated with f1, small scale
 F = np.stack([f1, f2], axis=1)
 y6 = 0.3 * f1 - 2.0 * f2 + 1.0 + 0.1 * rng.standard_normal(n6)
-m6, s6 = F.mean(0), F.std(0)
-w6 = PCAWhitener.fit(F)
 ones = np.ones((n6, 1))
 designs = {"raw features": np.hstack([F, ones]),
-           "standardised": np.hstack([(F - m6) / s6, ones]),
-           "whitened": np.hstack([w6.whiten(F), ones])}
+           "standardised": np.hstack([data.StandardScaler().fit_transform(F), ones]),
+           "whitened": np.hstack([data.PCA(whiten=True).fit_transform(F), ones])}
 max_iter = 5_000 if L.quick else 50_000
 tol = 1e-6
 results = {k: gd_iterations(Xd, y6, tol, max_iter) for k, Xd in designs.items()}
@@ -327,10 +327,10 @@ L.figure(fig, "gd_conditioning", caption="relative loss gap vs iteration for raw
 # %%
 L.section("7. transforms.Normalize per channel")
 ramp = md.tensor(np.linspace(0.0, 1.0, 3 * 2 * 5).reshape(3, 2, 5).astype(np.float32))
-out = normalize(ramp, (0.5, 0.5, 0.5), (0.1, 0.1, 0.1))
+out = data.Normalize((0.5, 0.5, 0.5), (0.1, 0.1, 0.1))(ramp)
 imnet_mean, imnet_std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 px = md.tensor(np.array([0.0, 128.0, 255.0], dtype=np.float32)).reshape(1, 1, 3).broadcast_to(3, 1, 3) / 255.0
-imnet = normalize(px, imnet_mean, imnet_std).numpy()
+imnet = data.Normalize(imnet_mean, imnet_std)(px).numpy()
 rows = [[c, imnet_mean[c], imnet_std[c], *imnet[c, 0]] for c in range(3)]
 L.table("imagenet_normalize", ["channel", "mean", "std", "pixel 0", "pixel 128", "pixel 255"], rows,
         caption="ImageNet Normalize on x/255: where black, mid-grey and white pixels land")

@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 import minidl as md  # noqa: E402
 import minidl.optim as optim  # noqa: E402
 from lessons._lesson import Lesson
+from minidl import viz  # noqa: E402
 
 
 def bowl(p: md.Tensor, kappa: float) -> md.Tensor:
@@ -93,26 +94,17 @@ L.table("bowl", ["optimizer", "settings", "sign flips of y (steep)", "|x| left (
 
 # %% [markdown]
 # ## 2. Trajectories and loss curves (OPT-4, OPT-5)
-# One panel per optimizer, so that no trajectory hides another. Plain SGD flips the steep coordinate
-# every step and crawls along the shallow one (OPT-4); momentum and Adam get much closer (OPT-5).
+# One panel per optimizer (drawn by `minidl.viz.plot_optimizer_paths`), so that no trajectory hides
+# another. Plain SGD flips the steep coordinate every step and crawls along the shallow one (OPT-4);
+# momentum and Adam get much closer (OPT-5).
 
 # %%
-gx, gy = np.meshgrid(np.linspace(-4.5, 1.5, 200), np.linspace(-1.3, 1.3, 200))
-levels = np.geomspace(0.01, 80, 12)
-fig, axes = plt.subplots(2, 3, figsize=(15, 7.5), sharex=True, sharey=True)
-for ax, (name, (traj, _, _)), color in zip(axes.flat, runs.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
-    ax.contour(gx, gy, 0.5 * (gx ** 2 + kappa * gy ** 2), levels=levels, colors="0.75", linewidths=0.6)
-    ax.plot(traj[:, 0], traj[:, 1], ".-", color=color, ms=3, lw=1, label=f"{name} ({settings[name]})")
-    ax.plot([start[0]], [start[1]], "ko", ms=5, label="start")
-    ax.plot([0], [0], "k*", ms=11, label="optimum")
-    ax.set_title(f"{name}: |x| left {x_left[name]:.2g} after {steps} steps")
-    ax.legend(fontsize=8, loc="lower right")
-    ax.grid(alpha=0.3)
-for ax in axes[1]:
-    ax.set_xlabel("x (shallow direction, curvature 1)")
-for ax in axes[:, 0]:
-    ax.set_ylabel(f"y (steep direction, curvature {kappa:g})")
-fig.suptitle(f"Six optimizers on the bowl f = (x² + {kappa:g}y²)/2 (condition number {kappa:g})")
+fig = viz.plot_optimizer_paths(
+    lambda x, y: 0.5 * (x ** 2 + kappa * y ** 2), {name: traj for name, (traj, _, _) in runs.items()},
+    xlim=(-4.5, 1.5), ylim=(-1.3, 1.3), levels=np.geomspace(0.01, 80, 12), optimum=(0.0, 0.0), labels=settings,
+    subtitles={name: f"{name}: |x| left {x_left[name]:.2g} after {steps} steps" for name in runs},
+    title=f"Six optimizers on the bowl f = (x² + {kappa:g}y²)/2 (condition number {kappa:g})",
+    xlabel="x (shallow direction, curvature 1)", ylabel=f"y (steep direction, curvature {kappa:g})")
 L.figure(fig, "bowl_trajectories",
          caption="plain SGD zig-zags across y and crawls along x; momentum and the adaptive methods reach the optimum")
 

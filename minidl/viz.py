@@ -348,13 +348,23 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, best: str |
     return fig
 
 
+def _short(x: float) -> str:
+    """A number for a crowded panel title: two decimals from 0.1 up (0.49, 1.41), else two
+    significant digits (0.072, -0.0015), so six titles in a row stay apart."""
+    return f"{x:.2f}" if 0.1 <= abs(x) < 1e4 else f"{x:.2g}"
+
+
 def plot_histograms(values: Mapping[str, Any], title: str = "Per-layer histograms", xlabel: str = "value",
-                    bins: int = 60, range: tuple[float, float] | None = None, ncols: int | None = None,
-                    log: bool = False, density: bool = False) -> Any:
+                    bins: int = 60, range: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None,
+                    ncols: int | None = None, log: bool = False, density: bool = False,
+                    legend: bool = True) -> Any:
     """One histogram per layer: ``values`` maps layer names to arrays; or maps row labels
     (e.g. setups) to such dicts, giving one row per setup (lesson 02's grid). Each panel's title
-    holds the layer name, mean and std; ``range`` fixes a common x range (default per panel);
-    ``density`` normalises each histogram to unit area; ``log`` puts the counts on a log axis."""
+    holds the layer name, mean and std; ``range`` fixes a common x range (default per panel),
+    or, as a dict from row labels to ranges, one range per row (rows missing from it: per panel),
+    so that a row's panels compare while rows of different scales each stay readable;
+    ``density`` normalises each histogram to unit area; ``log`` puts the counts on a log axis;
+    ``legend=False`` leaves out the per-row legend (the row label stays on the y axis)."""
     if not values:
         raise ValueError("plot_histograms: nothing to draw")
     nested = all(isinstance(v, Mapping) for v in values.values())
@@ -363,48 +373,51 @@ def plot_histograms(values: Mapping[str, Any], title: str = "Per-layer histogram
     rows: dict[str, Mapping[str, Any]] = dict(values) if nested else {"": values}
     n_cols = ncols or min(4 if len(rows) == 1 else 6, max(len(r) for r in rows.values()))
     n_rows = sum(math.ceil(len(r) / n_cols) for r in rows.values())
-    fig = _figure((max(5.0, 2.7 * n_cols), 2.5 * n_rows + 0.8))
+    fig = _figure((max(5.0, 2.5 * n_cols), 2.6 * n_rows + 0.7))
     axes = fig.subplots(n_rows, n_cols, squeeze=False)
     r0 = 0
     for ri, (row_label, layers) in enumerate(rows.items()):
+        row_range = range.get(row_label) if isinstance(range, Mapping) else range
         for j, (name, arr) in enumerate(layers.items()):
             ax = axes[r0 + j // n_cols][j % n_cols]
             v = _host(arr).astype(np.float64).ravel()
             v = v[np.isfinite(v)]
-            counts, edges = np.histogram(v, bins=bins, range=range, density=density)
+            counts, edges = np.histogram(v, bins=bins, range=row_range, density=density)
             ax.stairs(counts, edges, fill=True, color=f"C{ri}", alpha=0.85,  # one patch: fast to draw
                       label=f"{row_label} (n={v.size})" if row_label else f"n={v.size}")
             if log:
                 ax.set_yscale("log")
-            ax.set_title(f"{name}\nmean {v.mean():.3g}, std {v.std():.3g}", fontsize=9)
-            ax.set_xlabel(xlabel, fontsize=8.5)
+            ax.set_title(f"{name}\nmean {_short(v.mean())}, std {_short(v.std())}", fontsize=10.5)
+            ax.set_xlabel(xlabel, fontsize=10)
             if j % n_cols == 0:
                 what = ("density" if density else "count") + (" (log)" if log else "")
-                ax.set_ylabel(f"{row_label}\n{what}" if row_label else what, fontsize=8.5)
-            ax.tick_params(labelsize=7.5)
+                ax.set_ylabel(f"{row_label}\n{what}" if row_label else what, fontsize=10)
+            ax.tick_params(labelsize=8.5)
             ax.xaxis.set_major_locator(MaxNLocator(5))
-            if j == 0:  # one legend per row: the panels of a row share it
-                ax.legend(fontsize=7, loc="upper right")
+            if legend and j == 0:  # one legend per row: the panels of a row share it
+                ax.legend(fontsize=8, loc="upper right")
             ax.grid(alpha=0.3)
         used = len(layers)
         rows_here = math.ceil(used / n_cols)
         for j in _range(used, rows_here * n_cols):
             axes[r0 + j // n_cols][j % n_cols].set_axis_off()
         r0 += rows_here
-    fig.suptitle(title)
+    fig.suptitle(title, fontsize=13)
     return fig
 
 
 def plot_activation_histograms(stats: Any, title: str = "Activations per layer", **kw: Any) -> Any:
     """Histograms of the activations recorded by ``diagnostics.activation_stats`` (or a dict)."""
     acts = stats.values["activations"] if hasattr(stats, "values") and isinstance(stats.values, dict) else stats
-    return plot_histograms(acts, title=title, xlabel="activation", **kw)
+    kw.setdefault("xlabel", "activation")
+    return plot_histograms(acts, title=title, **kw)
 
 
 def plot_gradient_histograms(stats: Any, title: str = "Gradients per parameter", **kw: Any) -> Any:
     """Histograms of the gradients recorded by ``diagnostics.gradient_stats`` (or a dict)."""
     grads = stats.values["gradients"] if hasattr(stats, "values") and isinstance(stats.values, dict) else stats
-    return plot_histograms(grads, title=title, xlabel="gradient", **kw)
+    kw.setdefault("xlabel", "gradient")
+    return plot_histograms(grads, title=title, **kw)
 
 
 def plot_confusion_matrix(cm: Any, labels: Sequence[Any] | None = None, normalize: bool = False,
@@ -561,8 +574,9 @@ def plot_optimizer_paths(f: Callable[[Any, Any], Any], paths: Mapping[str, Any],
     if separate:
         ncols = min(ncols, len(names))
         nrows = math.ceil(len(names) / ncols)
-        fig = _figure((5.0 * ncols, 3.9 * nrows + 0.5))
-        axes = list(fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True).flat)
+        fig = _figure((4.2 * ncols, 3.5 * nrows + 0.6))
+        grid = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+        axes = list(grid.flat)
     else:
         fig = _figure((8.5, 5.5))
         axes = [fig.subplots()] * len(names)
@@ -573,25 +587,33 @@ def plot_optimizer_paths(f: Callable[[Any, Any], Any], paths: Mapping[str, Any],
             raise ValueError(f"plot_optimizer_paths: path {name!r} must have shape (T, 2), got {p.shape}")
         if id(ax) not in drawn:
             ax.contour(gx, gy, gz, levels=levels, colors="0.72", linewidths=0.6)
-            ax.plot([p[0, 0]], [p[0, 1]], "ko", ms=5, label="start")
+            # the markers on top of the paths (a path ending at the optimum must not hide its star)
+            ax.plot([p[0, 0]], [p[0, 1]], "ko", ms=5, label="start", zorder=4)
             if optimum is not None:
-                ax.plot([optimum[0]], [optimum[1]], "k*", ms=11, label="optimum")
+                ax.plot([optimum[0]], [optimum[1]], "k*", ms=11, label="optimum", zorder=4)
             drawn.add(id(ax))
         extra = f" ({labels[name]})" if labels and name in labels else ""
         ax.plot(p[:, 0], p[:, 1], ".-", color=f"C{i}", ms=3, lw=1, label=f"{name}{extra}")
         if separate:
-            ax.set_title(subtitles[name] if subtitles and name in subtitles else f"{name}: {len(p) - 1} steps",
-                         fontsize=10)
-        ax.legend(fontsize=8, loc="lower right")
+            ax.set_title(subtitles[name] if subtitles and name in subtitles else f"{name}: {len(p) - 1} steps")
+        handles, texts = ax.get_legend_handles_labels()
+        first = [k for k, t in enumerate(texts) if t not in ("start", "optimum")]  # the paths first
+        order = first + [k for k in range(len(texts)) if k not in first]
+        ax.legend([handles[k] for k in order], [texts[k] for k in order], fontsize=8, loc="lower right")
         ax.grid(alpha=0.3)
-    for ax in set(axes):
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-    for ax in axes[len(names):]:
-        ax.set_axis_off()
-    if separate:
+    if separate:  # shared axes: labels on the outer panels only (the bottom one of each column, the left column)
+        for k, ax in enumerate(axes[:len(names)]):
+            if k + ncols >= len(names):
+                ax.set_xlabel(xlabel)
+                ax.xaxis.set_tick_params(labelbottom=True)
+            if k % ncols == 0:
+                ax.set_ylabel(ylabel)
+        for ax in axes[len(names):]:
+            ax.set_axis_off()
         fig.suptitle(title)
     else:
+        axes[0].set_xlabel(xlabel)
+        axes[0].set_ylabel(ylabel)
         axes[0].set_title(title)
     return fig
 

@@ -136,6 +136,28 @@ def test_histograms_of_activations_and_gradients(tmp_path):
     assert sum(ax.axison for ax in rows.axes) == 4
 
 
+def test_histograms_per_row_ranges_no_legend_and_own_xlabel(tmp_path):
+    rng = np.random.default_rng(0)
+    grid = {"small": {"layer 1": np.array([-0.4915, 0.4885]), "layer 2": rng.normal(0, 0.05, 500)},
+            "large": {"layer 1": rng.normal(0, 5.0, 500), "layer 2": rng.normal(0, 9.0, 500)}}
+    fig = viz.plot_activation_histograms(grid, range={"small": (-0.5, 0.5), "large": (-40.0, 40.0)},
+                                         density=True, legend=False, xlabel="activation h = f(z)")
+    _check_figure(fig, tmp_path, "rows", legend=False)
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert all(ax.get_legend() is None for ax in panels)
+    assert {ax.get_xlabel() for ax in panels} == {"activation h = f(z)"}
+    xs = [ax.patches[0].get_path().vertices[:, 0] for ax in panels]  # the stairs' x extent = the bins' range
+    edges = [(float(x.min()), float(x.max())) for x in xs]
+    assert edges == [(-0.5, 0.5)] * 2 + [(-40.0, 40.0)] * 2  # one range per row, shared by its panels
+    assert panels[0].get_title() == "layer 1\nmean -0.0015, std 0.49"  # short numbers: six titles fit a row
+    # a row missing from the dict gets per-panel ranges; the default keeps one legend per row
+    fig = viz.plot_histograms(grid, range={"small": (-1.0, 1.0)})
+    panels = [ax for ax in fig.axes if ax.axison]
+    lo = float(panels[2].patches[0].get_path().vertices[:, 0].min())
+    assert lo == pytest.approx(grid["large"]["layer 1"].min())
+    assert sum(ax.get_legend() is not None for ax in panels) == 2
+
+
 def test_confusion_matrix_figure_writes_every_count(tmp_path):
     t = np.array([0, 0, 1, 1, 2, 2, 2])
     p = np.array([0, 1, 1, 1, 2, 0, 2])
@@ -185,7 +207,15 @@ def test_optimizer_paths_on_a_contour_plot(tmp_path):
                                    labels={"SGD": "lr=0.019"})
     _check_figure(fig, tmp_path, "paths")
     assert [ax.get_title() for ax in fig.axes] == ["SGD: 19 steps", "Adam: 19 steps"]
-    assert "SGD (lr=0.019)" in [tx.get_text() for tx in fig.axes[0].get_legend().get_texts()]
+    assert [tx.get_text() for tx in fig.axes[0].get_legend().get_texts()] == ["SGD (lr=0.019)", "start", "optimum"]
+    star = next(ln for ln in fig.axes[0].lines if ln.get_label() == "optimum")
+    path = next(ln for ln in fig.axes[0].lines if ln.get_label() == "SGD (lr=0.019)")
+    assert star.get_zorder() > path.get_zorder()  # a path ending at the optimum does not hide the star
+    six = viz.plot_optimizer_paths(bowl, {f"p{i}": paths["SGD"] for i in range(5)}, (-4.5, 1.5), (-1.3, 1.3))
+    axes = six.axes  # 2 x 3 panels, the last one empty: labels on the outer panels only
+    assert [bool(ax.get_xlabel()) for ax in axes] == [False, False, True, True, True, False]
+    assert [bool(ax.get_ylabel()) for ax in axes] == [True, False, False, True, False, False]
+    assert not axes[5].axison
     one = viz.plot_optimizer_paths(bowl, paths, (-4.5, 1.5), (-1.3, 1.3), separate=False)
     _check_figure(one, tmp_path, "paths1")
     assert len(one.axes) == 1

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import minidl as md
+import minidl.data as data
 from minidl import viz
 
 
@@ -94,14 +95,19 @@ def test_07_claims_and_train_only_statistics(ran) -> None:
     m = Namespace(**ns)
     assert {f"PRE-{i}" for i in range(1, 8)} <= claim_ids(r)
     assert sum(s.deck == "crash-course" for s in r.slips) >= 2
-    rng = np.random.default_rng(0)
-    Xtr = rng.standard_normal((200, 3)) @ rng.standard_normal((3, 3)) + 4
-    Xte = rng.standard_normal((50, 3)) + 4
-    w = m.PCAWhitener.fit(Xtr)
-    assert np.all(np.diff(w.E) <= 0)  # sorted descending
-    np.testing.assert_allclose(m.cov(w.whiten(Xtr)), np.eye(3), atol=1e-4)
+    # the lesson's transforms are minidl.data's, fitted on the training set only
+    assert isinstance(m.scaler, data.StandardScaler) and isinstance(m.white, data.PCA) and m.white.whiten
+    assert isinstance(m.zca, data.ZCAWhitening)
+    for fitted in (m.centring, m.scaler, m.pca, m.white, m.zca):
+        assert fitted.n_samples_seen_ == m.n_train
+    assert np.all(np.diff(m.pca.explained_variance_) <= 0)  # sorted descending
+    # the deck's 1/N eigenvalues are PCA's 1/(N - 1) ones times (N - 1)/N: the projected 1/N covariance
+    np.testing.assert_allclose(np.diag(m.cov(m.Xp)), m.pca.explained_variance_ * (m.n_train - 1) / m.n_train,
+                               rtol=1e-10)
+    np.testing.assert_allclose(m.cov(m.Xw, ddof=1), np.eye(2), atol=1e-10)
     # test data goes through the *train* statistics, so its covariance is not exactly I
-    assert np.abs(m.cov(w.whiten(Xte)) - np.eye(3)).max() > 1e-3
-    out = m.normalize(md.tensor(np.array([0.0, 1.0], dtype=np.float32).reshape(1, 1, 2)), (0.5,), (0.1,))
-    assert out.dtype == md.float32
-    np.testing.assert_allclose(out.numpy().ravel(), [-5.0, 5.0], rtol=1e-6)
+    assert np.abs(m.cov(m.white.transform(m.Xte), ddof=1) - np.eye(2)).max() > 1e-3
+    np.testing.assert_allclose(m.Xte_s, (m.Xte - m.Xtr.mean(0)) / m.Xtr.std(0), rtol=1e-12)
+    out = m.out.numpy()
+    assert m.out.dtype == md.float32
+    np.testing.assert_allclose([out.min(), out.max()], [-5.0, 5.0], rtol=1e-6)
