@@ -232,8 +232,9 @@ def plural(n: int, word: str) -> str:
 
 
 def format_value(value: Any, digits: int = 3) -> str:
-    """Format one table cell: floats to ``digits`` significant figures, everything else as str."""
-    if isinstance(value, bool) or value is None:
+    """Format one table cell: floats to ``digits`` significant figures, everything else as str
+    (a string is already formatted: "8000" stays "8000", not "8e+03")."""
+    if isinstance(value, (bool, str)) or value is None:
         return str(value)
     if isinstance(value, int):
         return str(value)
