@@ -193,7 +193,7 @@ axes[0].axhline(math.log(10), color="0.5", ls=":", label="ln 10")
 axes[0].axhline(math.log(1 + 9 / math.e), color="C3", ls=":", label="ln(1 + 9/e): the floor of the doubled loss")
 axes[0].set(title="loss as computed by each setup", xlabel="epoch", ylabel="cross-entropy")
 axes[1].set(title="validation accuracy", xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
-axes[0].legend(fontsize=8.5, loc="upper right", bbox_to_anchor=(1.0, 0.92))
+axes[0].legend(fontsize=8.5, loc="center right", bbox_to_anchor=(1.0, 0.45))
 axes[1].legend(fontsize=8.5, loc="lower right")
 for ax in axes:
     ax.grid(alpha=0.3)
