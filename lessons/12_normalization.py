@@ -35,8 +35,8 @@ import minidl as md
 import minidl.data as data
 import minidl.nn as nn
 import minidl.optim as optim
-from minidl import diagnostics, train, viz
 from lessons._lesson import Lesson
+from minidl import diagnostics, train, viz
 
 
 def deep_tanh_net(bn: bool, init_std: float | None, depth: int, width: int) -> nn.Sequential:
@@ -341,8 +341,9 @@ axes[1].axhline(1, color="k", ls=":", lw=1)
 for ax in axes:
     ax.grid(alpha=0.3)
     ax.set_xscale("log")
-axes[0].legend(fontsize=8, ncol=2, loc="center right")
+axes[0].legend(fontsize=8, ncol=2, loc="lower right", bbox_to_anchor=(1.0, 0.1))
 fig.suptitle("BatchNorm1d's running statistics during training (batches of 32)")
+fig.tight_layout()
 L.figure(fig, "running_stats", caption="running mean and variance converge to the data's")
 err_mean_ema = float(np.max(np.abs(trace_ema[-1, :3] - mu_pop) / sd_pop))
 err_var_cum = float(np.max(np.abs(trace_cum[-1, 3:] / sd_pop ** 2 - 1)))
@@ -526,8 +527,8 @@ for name, y9 in outs.items():
     worst = max(worst, mean_err, var_err)
     rows.append([name, axes_text[name], mean_err, var_err])
 gn1_ln, gnc_in = float(np.abs(gn1 - outs["layer norm"]).max()), float(np.abs(gnc - outs["instance norm"]).max())
-L.table("norm_axes", ["method", "statistics", "max \\|mean\\|", "max \\|variance - 1\\|"], rows,
-        caption=f"an (N, C, H, W) = ({N}, {C}, {H}, {W}) tensor with a different offset and scale per sample and channel")
+L.table("norm_axes", ["method", "statistics", "max |mean|", "max |variance - 1|"], rows,
+        caption=f"an (N, C, H, W) = ({N}, {C}, {H}, {W}) tensor, an offset and a scale per sample and channel")
 L.note(f"GroupNorm(1, C) vs LayerNorm: max difference {gn1_ln:.1e}; GroupNorm(C, C) vs InstanceNorm2d: {gnc_in:.1e}.")
 
 fig, axes = plt.subplots(1, 4, figsize=(15, 3.9))

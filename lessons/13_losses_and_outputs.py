@@ -33,8 +33,8 @@ import minidl.data as data
 import minidl.nn as nn
 import minidl.nn.functional as F
 import minidl.optim as optim
-from minidl import diagnostics, metrics, train
 from lessons._lesson import Lesson
+from minidl import diagnostics, metrics, train
 
 
 def mlp(n_in: int, n_out: int, hidden: int = 64, last_std: float | None = 0.01) -> nn.Sequential:
@@ -93,7 +93,8 @@ rows.append(["output weights N(0, 0.01^2)", "binary cross-entropy (digit >= 5)",
              math.log(2), check_bin.ok])
 L.table("first_loss", ["model", "loss", "first loss", "expected", "initial_loss_check ok"], rows,
         caption="The loss of untrained 64-64-output MLPs on the digits training set", digits=4)
-L.note(f"initial_loss_check on the large-weight model: {diagnostics.initial_loss_check(mlp(64, 10, last_std=3.0), nn.CrossEntropyLoss(), Xtr, ytr).advice}")
+large_check = diagnostics.initial_loss_check(mlp(64, 10, last_std=3.0), nn.CrossEntropyLoss(), Xtr, ytr)
+L.note(f"initial_loss_check on a large-weight model: {large_check.advice}")
 ce_small, bce_small = first["output weights N(0, 0.01^2)"], check_bin.values["loss"]
 L.claim("LOSS-1", abs(ce_small - math.log(10)) < 0.05 and abs(bce_small - math.log(2)) < 0.05
         and first["output weights N(0, 3^2)"] > math.log(10) + 1,
@@ -132,7 +133,8 @@ ax.set(title="A confidently wrong output: the gradient that reaches the logits",
        xlabel="logit margin s of the wrong class (larger = more confident)", ylabel="||dL/dz|| (log scale)")
 ax.legend(fontsize=9)
 ax.grid(alpha=0.3, which="both")
-L.figure(fig, "gradient_confidently_wrong", caption="cross-entropy keeps a large gradient; MSE through softmax vanishes")
+L.figure(fig, "gradient_confidently_wrong",
+         caption="cross-entropy keeps a large gradient; MSE through softmax vanishes")
 L.claim("LOSS-2", ce_formula_err < 1e-12 and g_ce[-1] > 1.4 and g_mse[-1] < 1e-3 and g_ce[-1] / g_mse[-1] > 1e3,
         "cross-entropy's gradient softmax(z) - y stays large when the model is confidently wrong; MSE through "
         "a softmax vanishes there", ce_grad_at_12=g_ce[-1], mse_grad_at_12=g_mse[-1], formula_error=ce_formula_err)
@@ -312,7 +314,8 @@ L.section("6. The two limits of pseudo-Huber")
 rows, ratios_ok = [], True
 for delta in (0.5, 1.0, 3.0):
     for a in (1e-3 * delta, 1e3 * delta):
-        ph = nn.PseudoHuberLoss(delta=delta)(md.tensor([a], dtype=md.float64), md.tensor([0.0], dtype=md.float64)).item()
+        residual, zero1 = md.tensor([a], dtype=md.float64), md.tensor([0.0], dtype=md.float64)
+        ph = nn.PseudoHuberLoss(delta=delta)(residual, zero1).item()
         small, large = ph / (a * a / 2), ph / (delta * abs(a))
         ratios_ok &= abs(small - 1) < 1e-3 if a < delta else abs(large - 1) < 1e-3
         rows.append([delta, a, ph, small, large])
