@@ -145,7 +145,7 @@ L.slip("di504", "the LeNet class defines `def init (self):`", "`def __init__(sel
 
 
 # %% [markdown]
-# ## 2. A LeNet-style CNN against an MLP on the digits
+# ## 2. A LeNet-style CNN against an MLP on the digits (CNN-1)
 # The same pattern at 8×8 (5×5 kernels with padding 2, so the formula gives 8 → 8 → 4 → 4 → 2, and 16·2·2
 # = 64 features), against an MLP with a similar number of parameters, trained with the same optimizer
 # and epochs. The CNN shares its weights across positions; the MLP must learn every position on its own.
