@@ -307,21 +307,21 @@ L.claim("CNN-2", frozen_identical and min(mean[FROZEN_CONV][lo], mean[FINE_TUNE]
 L.claim("CNN-3", head_shape_ok and optimised[FROZEN_CONV] == 64 * 5 + 5 and optimised[FROZEN_TOP] == 32 * 5 + 5,
         "the old head is replaced by a new 5-way one (outputs (B, 5)); with the backbone frozen only the head's "
         "parameters (requires_grad) reach the optimizer", optimised=optimised[FROZEN_CONV])
-L.claim("CNN-4", mean[FROZEN_CONV][lo] > mean[FROZEN_TOP][lo] + 0.1
-        and mean[FROZEN_CONV][lo] >= mean[SCRATCH][lo] - 0.05
-        and mean[FINE_TUNE][hi] >= mean[FROZEN_CONV][hi] - 0.005,
-        "with very little data a linear classifier on frozen features does as well as training the whole net "
-        "(with a fifth of the trainable parameters), and features of an earlier stage beat the top layer's "
-        "when the classes are new; with more data fine-tuning beats the frozen features",
+L.claim("CNN-4", mean[FROZEN_CONV][lo] > mean[FROZEN_TOP][lo] and mean[FINE_TUNE][hi] >= mean[FROZEN_CONV][hi] - 0.005,
+        "when the classes are new, a linear classifier on an earlier stage's frozen features beats one on the top "
+        "layer's (the table's 'linear classifiers from different stages'); with more data, fine-tuning does at "
+        "least as well as the frozen features",
         **{f"frozen_conv_{lo}": mean[FROZEN_CONV][lo], f"frozen_top_{lo}": mean[FROZEN_TOP][lo],
            f"scratch_{lo}": mean[SCRATCH][lo], f"fine_tune_{hi}": mean[FINE_TUNE][hi],
            f"frozen_conv_{hi}": mean[FROZEN_CONV][hi]})
 gain = mean[FROZEN_CONV][lo] - mean[SCRATCH][lo]
-L.note(f"Not reproduced at this scale: the decks' large advantage of transfer over training from scratch with little "
-       f"data. With {lo} example per class the frozen features score {mean[FROZEN_CONV][lo]:.2f} against "
-       f"{mean[SCRATCH][lo]:.2f} from scratch ({gain:+.2f}). The 8x8 digits are learnt by a 1,701-parameter CNN from a "
-       "handful of examples, and its source task has only 675 images; the decks' gains come from ImageNet backbones "
-       "with millions of weights that cannot be trained from a few images, which a CPU lesson cannot pretrain.")
+L.note(f"Not reproduced at this scale: the decks' advantage of transfer over training from scratch with little "
+       f"data. With {lo} example per class the frozen features (325 trainable parameters) score "
+       f"{mean[FROZEN_CONV][lo]:.2f} against {mean[SCRATCH][lo]:.2f} from scratch ({gain:+.2f}; with other seeds the "
+       "sign changes), and fine-tuning about the same. The 8x8 digits are learnt by a 1,701-parameter CNN from a "
+       f"handful of examples, and its source task has only {int(src_tr.sum())} images; the decks' gains come from "
+       "ImageNet backbones with millions of weights that cannot be trained from a few images, which a CPU lesson "
+       "cannot pretrain.")
 fig, ax = plt.subplots(figsize=(9, 4.8))
 for s, mk in zip(strategies, "osD^"):
     ax.plot(sizes, [mean[s][n] for n in sizes], mk + "-", lw=2.5, ms=8, label=s)
