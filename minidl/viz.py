@@ -499,11 +499,14 @@ def _predict_points(model: Any, Xh: Any) -> Any:
 
 def plot_image_grid(images: Any, labels: Sequence[Any] | Any = None, preds: Sequence[Any] | Any = None,
                     ncols: int = 8, image_shape: tuple[int, int] | None = None, cmap: str = "gray",
-                    title: str = "Images", symmetric: bool = False, max_images: int = 64) -> Any:
+                    title: str = "Images", symmetric: bool = False, max_images: int = 64,
+                    vmin: float | None = None, vmax: float | None = None) -> Any:
     """A grid of images: ``(N, H, W)``, ``(N, 1|3, H, W)``, conv kernels ``(out, in, kh, kw)``
     (the first input channel of each), or flat rows ``(N, H*W)`` with ``image_shape``.
     ``labels`` and ``preds`` give each panel's caption (``true 3 / pred 5``, red when they
-    differ). ``symmetric`` centres the colour scale on 0 (for kernels)."""
+    differ). ``symmetric`` centres the colour scale on 0 (for kernels). ``vmin``/``vmax`` fix
+    one grey scale for every single-channel panel (by default each panel is stretched to its
+    own range, which hides a dark or low-contrast image)."""
     a = _host(images).astype(np.float64)
     if a.ndim == 2:
         if image_shape is None:
@@ -531,7 +534,7 @@ def plot_image_grid(images: Any, labels: Sequence[Any] | Any = None, preds: Sequ
             ax.set_axis_off()
             continue
         img = a[i]
-        kw = {"vmin": -lim, "vmax": lim} if lim else {}
+        kw = {"vmin": -lim, "vmax": lim} if lim else {"vmin": vmin, "vmax": vmax}
         if img.ndim == 3:
             lo, hi = img.min(), img.max()
             ax.imshow((img - lo) / (hi - lo) if hi > lo else img * 0)

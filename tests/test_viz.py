@@ -197,6 +197,9 @@ def test_image_grid_captions_mark_mistakes(tmp_path):
     assert any(ax.get_label() == "<colorbar>" for ax in kernels.axes)
     with pytest.raises(ValueError, match="not square"):
         viz.plot_image_grid(np.ones((2, 10)))
+    dim = viz.plot_image_grid(np.full((2, 4, 4), 0.25), vmin=0.0, vmax=1.0)  # one grey scale for all panels
+    assert all(ax.images[0].get_clim() == (0.0, 1.0) for ax in dim.axes if ax.images)
+    assert viz.plot_image_grid(np.full((1, 4, 4), 0.25)).axes[0].images[0].get_clim() != (0.0, 1.0)
 
 
 def test_optimizer_paths_on_a_contour_plot(tmp_path):
