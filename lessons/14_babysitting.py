@@ -385,10 +385,14 @@ L.table("update_ratio", ["lr", "verdict", "||dW||/||W|| layer 1, epoch 1", f"lay
                          f"layer 2, epoch {epochs}", "dev accuracy"],
         ratio_rows, caption=f"update/weight ratios (UpdateRatioLogger: mean over each epoch's steps), SGD momentum "
                             f"0.9, {epochs} epochs")
+high_last = ratio_rows[-1][3]
 L.note("The rule of thumb holds in order of magnitude: at a good lr the ratio starts near 1e-2 and settles at a "
        "few 1e-3 as training converges; ten times too low an lr keeps it below 1e-3 and learns slowly; far too "
-       "high an lr starts with updates of 10% of the weights per step and wrecks the network: its ratio falls "
-       "back later, but the accuracy stays low.")
+       "high an lr starts with updates of 10% of the weights per step and wrecks the network: "
+       + ("by the last epoch its weight matrices no longer move at all (ratio 0: the hidden ReLUs have all died, so "
+          "no gradient reaches either layer's weights)" if high_last == 0 else
+          f"its ratio falls back later ({high_last:.1e} in the last epoch)")
+       + f", and the dev accuracy stays at {ratio_rows[-1][5]:.0%}.")
 fig, ax = plt.subplots(figsize=(9, 4.8))
 for (lr, r), color in zip(ratio_steps.items(), ["C0", "C2", "C3"]):
     ax.semilogy(r, color=color, lw=1.0, alpha=0.8, label=f"lr = {lr:g} ({ratio_lrs[lr]})")
