@@ -55,14 +55,16 @@ class Mode:
     mem_steps: int = 200
     growth_steps: int = 1000
     per_op_inner: int = 200
+    fit_epochs: int = 5
+    fit_train: int | None = None  # training samples for fit_digits (None: the whole training part)
 
 
 MODES = {
     "full": Mode("full", warmup=10, samples=120, rounds=10, budget_s=12.0),
     "quick": Mode("quick", warmup=3, samples=24, rounds=4, budget_s=1.5, mem_steps=100, growth_steps=300,
-                  per_op_inner=100),
+                  per_op_inner=100, fit_epochs=2),
     "smoke": Mode("smoke", warmup=1, samples=3, rounds=3, budget_s=0.5, cnn_batch=4, tanh_width=64, chain_ops=200,
-                  mem_steps=5, growth_steps=10, per_op_inner=5),
+                  mem_steps=5, growth_steps=10, per_op_inner=5, fit_epochs=1, fit_train=128),
 }
 
 
@@ -91,7 +93,7 @@ def _bar(name: str, res: dict) -> tuple[str, bool | None]:
         return "<= 1x PyTorch", None if r_t is None else r_t <= 1.0
     if name == "cnn":
         return "<= 1.5x PyTorch", None if r_t is None else r_t <= 1.5
-    if name == "chain":
+    if name in ("chain", "fit_digits"):
         return "<= 1x PyTorch", None if r_t is None else r_t <= 1.0
     return "", None
 
@@ -107,6 +109,7 @@ def _timed_cases(mode: Mode) -> list[tuple[str, Callable[[], workloads.Case]]]:
         ("cnn", lambda: workloads.cnn_case(mode.cnn_batch)),
         ("tanh_stats", lambda: workloads.tanh_stats_case(mode.tanh_width)),
         ("chain", lambda: workloads.chain_case(mode.chain_ops)),
+        ("fit_digits", lambda: workloads.fit_case(mode.fit_epochs, mode.fit_train)),
         ("mlp_gpu", lambda: workloads.gpu_case(128)),
     ]
 

@@ -26,6 +26,7 @@ def step_for(name: str, impl: str) -> Callable[[], Any]:
         "cnn": lambda: workloads.cnn_case(64),
         "tanh_stats": lambda: workloads.tanh_stats_case(),
         "chain": lambda: workloads.chain_case(),
+        "fit_digits": lambda: workloads.fit_case(),
     }
     if name not in makers:
         raise SystemExit(f"unknown workload {name!r}; choose from {', '.join(makers)}")

@@ -386,6 +386,112 @@ def chain_case(n_ops: int = 10_000) -> Case:
                 skipped=skipped, notes=[note])
 
 
+# --------------------------------------------------------------------------- (h) fit on the digits
+
+
+FIT_SIZES = (64, 128, 128, 10)
+FIT_BATCH, FIT_LR = 32, 1e-3
+
+
+def fit_data(n_train: int | None = None) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """The bundled digits scaled to [0, 1] (X / 16), the training part of a fixed stratified
+    split (``train_dev_test_split(..., stratify=True, seed=0)``, its first ``n_train`` rows when
+    given), and the initial weights of minidl's 64-128-128-10 MLP after ``md.manual_seed(0)``."""
+    from minidl import data
+
+    X, y = data.load_digits()
+    X = X / 16
+    (x_train, y_train), _, _, _ = data.train_dev_test_split(X, y, stratify=True, seed=0)
+    if n_train is not None:
+        x_train, y_train = x_train[:n_train], y_train[:n_train]
+    md.manual_seed(0)
+    arrays = [md.backend.to_numpy(p.data).copy() for p in _digits_mlp().parameters()]
+    return np.ascontiguousarray(x_train, dtype=np.float32), np.asarray(y_train, dtype=np.int64), arrays
+
+
+def _digits_mlp() -> nn.Module:
+    sizes = FIT_SIZES
+    layers: list[nn.Module] = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def fit_steps(epochs: int = 5, n_train: int | None = None) -> tuple[Steps, Skipped]:
+    """Training from the same initial weights for ``epochs`` epochs, two ways; each step
+    returns ``{"loss": [...], "accuracy": [...]}`` per epoch (sample-weighted means).
+
+    * ``minidl``: ``train.fit(model, nn.CrossEntropyLoss(), optim.Adam(lr=1e-3),
+      DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True, seed=0), epochs, verbose=0)``
+      (its default metric, accuracy, computed once per epoch on the epoch's outputs);
+    * ``torch``: the loop a PyTorch user writes, over the same permutations (drawn once
+      from the same seeded sampler), with the running loss (``loss.item()``) and correct
+      count per batch.
+
+    Both reset the weights to the initial ones and build a fresh optimizer at every call.
+    """
+    from minidl import data, train
+
+    x_np, y_np, arrays = fit_data(n_train)
+    dataset = data.TensorDataset(x_np, y_np)
+    model = _digits_mlp()
+    params = list(model.parameters())
+    loss_fn = nn.CrossEntropyLoss()
+
+    def minidl_step() -> dict[str, list[float]]:
+        _load_params(params, arrays)
+        loader = data.DataLoader(dataset, batch_size=FIT_BATCH, shuffle=True, seed=0)
+        history = train.fit(model, loss_fn, optim.Adam(params, lr=FIT_LR), loader, epochs=epochs, verbose=0)
+        return {"loss": history["loss"], "accuracy": history["accuracy"]}
+
+    steps: dict[str, Callable[[], Any]] = {"minidl": minidl_step}
+    skipped: dict[str, str] = {"numpy": "no hand-written floor for a whole fit"}
+    torch = torch_module()
+    if torch is None:
+        skipped["torch"] = "torch is not installed"
+        return steps, skipped
+    sampler = data.RandomSampler(dataset, seed=0)  # what DataLoader(shuffle=True, seed=0) draws from
+    perms = [torch.from_numpy(sampler.epoch_indices()) for _ in range(epochs)]
+    xt, yt = torch.from_numpy(x_np), torch.from_numpy(y_np)
+    tnet = torch_mlp(arrays)
+    tmodel, tparams, tloss_fn = tnet.model, tnet.params, torch.nn.CrossEntropyLoss()
+
+    def torch_step() -> dict[str, list[float]]:
+        _torch_load(tmodel, arrays)
+        opt = torch.optim.Adam(tparams, lr=FIT_LR)
+        out_hist: dict[str, list[float]] = {"loss": [], "accuracy": []}
+        n = len(xt)
+        for perm in perms:
+            tmodel.train()
+            loss_sum, correct = 0.0, 0
+            for i in range(0, n, FIT_BATCH):
+                idx = perm[i:i + FIT_BATCH]
+                xb, yb = xt[idx], yt[idx]
+                opt.zero_grad()
+                out = tmodel(xb)
+                loss = tloss_fn(out, yb)
+                loss.backward()
+                opt.step()
+                loss_sum += loss.item() * len(idx)
+                correct += int((out.argmax(dim=1) == yb).sum().item())
+            out_hist["loss"].append(loss_sum / n)
+            out_hist["accuracy"].append(correct / n)
+        return out_hist
+
+    steps["torch"] = torch_step
+    return steps, skipped
+
+
+def fit_case(epochs: int = 5, n_train: int | None = None) -> Case:
+    steps, skipped = fit_steps(epochs, n_train)
+    n = len(fit_data(n_train)[0])
+    title = f"digits MLP 64-128-128-10, `fit` for {epochs} epochs (Adam, batch 32, {n} samples)"
+    return Case("fit_digits", title, steps, skipped=skipped,
+                notes=["time per whole fit; PyTorch: the hand-written loop over the same batches"])
+
+
 # --------------------------------------------------------------------------- (g) GPU
 
 

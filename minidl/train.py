@@ -659,9 +659,10 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: It
                     if scheduler is not None and scheduler_interval == "batch":
                         scheduler.step()
                     n = _batch_size(x)
-                    acc.add(float(loss.item()), n, out.detach(), y)
+                    loss_value = float(loss.item())  # one device-to-host sync per batch
+                    acc.add(loss_value, n, out.detach(), y)
                     run.batch = (x, y, out)
-                    batch_logs = {"loss": float(loss.item()), "size": n}
+                    batch_logs = {"loss": loss_value, "size": n}
                     for cb in run.callbacks:
                         cb.on_train_batch_end(b, batch_logs)
                     run.batch = None

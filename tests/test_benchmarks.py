@@ -189,6 +189,28 @@ def test_chain_gradients_agree():
         np.testing.assert_allclose(g, expected, rtol=1e-6, err_msg=impl)
 
 
+def test_fit_digits_minidl_and_torch_train_alike(torch):
+    """fit and the hand-written PyTorch loop see the same batches from the same weights: the
+    per-epoch loss and accuracy agree (a different batch order would move them by ~1e-2)."""
+    steps, skipped = workloads.fit_steps(epochs=2, n_train=256)
+    assert set(steps) == {"minidl", "torch"} and "numpy" in skipped
+    got_m, got_t = steps["minidl"](), steps["torch"]()
+    assert len(got_m["loss"]) == 2 and got_m["loss"][1] < got_m["loss"][0]
+    np.testing.assert_allclose(got_m["loss"], got_t["loss"], rtol=1e-4)
+    np.testing.assert_allclose(got_m["accuracy"], got_t["accuracy"], atol=1 / 256 + 1e-9)
+    assert steps["minidl"]() == got_m  # every call starts again from the same weights and order
+
+
+def test_fit_digits_data_is_the_fixed_split():
+    x, y, arrays = workloads.fit_data()
+    assert x.shape == (1257, 64) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+    assert y.dtype == np.int64 and np.bincount(y).min() >= 120  # stratified: every class present
+    assert [a.shape for a in arrays] == [(128, 64), (128,), (128, 128), (128,), (10, 128), (10,)]
+    x2, _, arrays2 = workloads.fit_data()
+    np.testing.assert_array_equal(x, x2)
+    np.testing.assert_array_equal(arrays[0], arrays2[0])
+
+
 # ----------------------------------------------------------------------------- timing and memory
 
 
@@ -245,6 +267,11 @@ def test_smoke_run_writes_json_and_markdown(tmp_path):
         assert by_name[name]["ratios"]["minidl/numpy"] > 0
     if not md.cupy_available():
         assert by_name["mlp_gpu"]["results"] == {} and "minidl" in by_name["mlp_gpu"]["skipped"]
+    fit = by_name["fit_digits"]
+    assert fit["bar"] == "<= 1x PyTorch" and fit["results"]["minidl"]["median"] > 0
+    assert "minor_faults_per_call" in fit["results"]["minidl"]
+    if "torch" in fit["results"]:
+        assert fit["ratios"]["minidl/torch"] > 0 and fit["met"] in (True, False)
     mem = by_name["memory"]["summary"]
     assert mem["minidl"]["peak_mib"] > 0 and mem["numpy"]["peak_mib"] > 0
     text = (tmp_path / "latest.md").read_text()
@@ -271,6 +298,7 @@ def test_bars_follow_design():
     assert cli._bar("per_op", slow)[1] is False
     assert cli._bar("cnn", slow)[1] is True
     assert cli._bar("chain", slow)[1] is False and cli._bar("chain", fast)[1] is True
+    assert cli._bar("fit_digits", slow)[1] is False and cli._bar("fit_digits", fast)[1] is True
     assert cli._bar("mlp_b128", {"minidl": {"median": 1.0}, "numpy": {"median": 1.0}})[1] is None  # no torch
 
 
