@@ -12,6 +12,7 @@ from hypothesis.extra import numpy as hnp
 import minidl as md
 import minidl.nn.functional as F
 from minidl import testing as T
+from tests.oracle import check_against_torch
 
 # ----------------------------------------------------------------------------- strategies
 
@@ -501,15 +502,7 @@ CASES = [
 @pytest.mark.oracle
 @pytest.mark.parametrize("name, arrays, ours, theirs", CASES, ids=[c[0] for c in CASES])
 def test_matches_torch(torch, name, arrays, ours, theirs):
-    x_md = [md.tensor(a, requires_grad=True) for a in arrays]
-    x_th = [torch.tensor(a, requires_grad=True) for a in arrays]
-    y_md, y_th = ours(*x_md), theirs(torch, *x_th)
-    np.testing.assert_allclose(y_md.numpy(), y_th.detach().numpy(), rtol=1e-12, atol=1e-12)
-    g = np.random.default_rng(1).standard_normal(y_md.shape)
-    y_md.backward(g)
-    y_th.backward(torch.tensor(g))
-    for i, (a, b) in enumerate(zip(x_md, x_th)):
-        np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=f"{name}: input {i}")
+    check_against_torch(torch, name, arrays, ours, theirs)
 
 
 @pytest.mark.oracle

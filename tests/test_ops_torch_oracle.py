@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import minidl as md
+from tests.oracle import check_against_torch
 
 pytestmark = pytest.mark.oracle
 
@@ -49,15 +50,7 @@ CASES = [
 
 @pytest.mark.parametrize("name, arrays, ours, theirs", CASES, ids=[c[0] for c in CASES])
 def test_matches_torch(torch, name, arrays, ours, theirs):
-    x_md = [md.tensor(a, requires_grad=True) for a in arrays]
-    x_th = [torch.tensor(a, requires_grad=True) for a in arrays]
-    y_md, y_th = ours(*x_md), theirs(torch, *x_th)
-    np.testing.assert_allclose(y_md.numpy(), y_th.detach().numpy(), rtol=1e-12, atol=1e-12)
-    g = np.random.default_rng(1).standard_normal(y_md.shape)
-    y_md.backward(g)
-    y_th.backward(torch.tensor(g))
-    for i, (a, b) in enumerate(zip(x_md, x_th)):
-        np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=f"{name}: input {i}")
+    check_against_torch(torch, name, arrays, ours, theirs)
 
 
 def test_float32_matches_torch_float32(torch):
