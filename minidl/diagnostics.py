@@ -519,7 +519,7 @@ def lr_range_test(model: Module, loss_fn: Any, optimizer: Optimizer, loader: Ite
 
 
 def check_pipeline(loader: Iterable, num_classes: int | None = None, max_batches: int | None = None) -> Result:
-    """Check what a loader yields (deck 000's "check every pipeline step"): per-sample L2 norms
+    """Check what a loader yields (the Crash Course deck's "check every pipeline step"): per-sample L2 norms
     (``blank``: norm 0), ``constant`` samples (all features equal), non-finite values, batches
     holding a single class (unshuffled data), and labels outside [0, ``num_classes``)."""
     blank = constant = nonfinite = single = out_of_range = batches = samples = 0

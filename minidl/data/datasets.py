@@ -144,7 +144,7 @@ def _true_score(hours: Any) -> Any:
 
 
 def make_hours_scores(n: int = 20, noise: float = 5.0, seed: int | None = None) -> HoursScores:
-    """Deck 004's bias/variance data: hours studied h ~ U[0, 10] and score = f(h) + noise,
+    """The Training Tips deck's bias/variance data: hours studied h ~ U[0, 10] and score = f(h) + noise,
     where f(h) = 100 (1 - e^(-h/4)) curves, so a straight line can never fit it (bias) and a
     very flexible curve fits the noise (variance). Returns ``HoursScores(hours, scores,
     curve)`` with float64 arrays and ``curve(h)`` = f(h), for plotting and for measuring

@@ -1,6 +1,6 @@
 """Preprocessing with statistics fitted on the training set only (scikit-learn's API).
 
-Deck 000's recipe, on a data matrix X of shape (N, D), one row per sample:
+The Crash Course deck's recipe, on a data matrix X of shape (N, D), one row per sample:
 
     StandardScaler   (X - mean) / std             every feature: mean 0, std 1 (std with 1/N)
     MinMaxScaler     (X - min) / (max - min)      values in feature_range, [0, 1] by default
@@ -224,7 +224,7 @@ class MinMaxScaler(Transformer):
 
 
 class MeanNormalizer(Transformer):
-    """x' = (x - mean_) / (data_max_ - data_min_): deck 000's "(X - mean)/(max - min)".
+    """x' = (x - mean_) / (data_max_ - data_min_): the Crash Course deck's "(X - mean)/(max - min)".
 
     Mean normalisation, not min-max scaling: on the training data every feature has mean 0
     and a range of exactly 1, so its values lie within [-1, 1]. Fitted: ``mean_``,
@@ -247,7 +247,7 @@ class MeanNormalizer(Transformer):
 def _sorted_eigh(C: Any) -> tuple[Any, Any]:
     """Eigenvalues of the symmetric matrix C, largest first, and their eigenvectors as columns.
 
-    ``eigh`` is for symmetric matrices and returns its eigenvalues ascending; deck 000 uses
+    ``eigh`` is for symmetric matrices and returns its eigenvalues ascending; the Crash Course deck uses
     ``eig``, which does not sort at all, so "the first K columns" need not be the top K.
     Each eigenvector's sign is fixed so that its largest-magnitude entry is positive
     (scikit-learn's convention for PCA), which makes the result unique.
@@ -274,7 +274,7 @@ class PCA(Transformer):
     ``explained_variance_`` = E[:K], ``explained_variance_ratio_`` = E[:K] / sum(E): the share
     of the total variance each kept direction carries. ``n_components``: None keeps
     min(N, D); an int K keeps K; a float in (0, 1) keeps the fewest components whose ratios add
-    up to more than it. Deck 000 divides by N, not N - 1: its eigenvalues are
+    up to more than it. The Crash Course deck divides by N, not N - 1: its eigenvalues are
     ``explained_variance_ * (N - 1) / N``; the eigenvectors are the same.
     """
 

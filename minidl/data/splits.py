@@ -1,6 +1,6 @@
-"""Splitting data: PyTorch's ``random_split``, deck 000's four-way split, scikit-learn's K-folds.
+"""Splitting data: PyTorch's ``random_split``, the Crash Course deck's four-way split, scikit-learn's K-folds.
 
-Deck 000's four sets, for when training data and deployment data differ:
+The Crash Course deck's four sets, for when training data and deployment data differ:
 
     train      what the model learns from
     train-dev  held out from the *training* distribution: train -> train-dev gap = variance

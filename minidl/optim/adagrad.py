@@ -19,7 +19,7 @@ class Adagrad(Optimizer):
         x    <- x - lr_t * g / (sqrt(G_t) + eps)
 
     ``G_t`` sums the squares of *all* past gradients of that coordinate, up to and including
-    step t. Deck 004's Adagrad slide writes ``sum_{i=0}^t (g_t^i)^2`` (reused index, the same term
+    step t. The Training Tips deck's Adagrad slide writes ``sum_{i=0}^t (g_t^i)^2`` (reused index, the same term
     summed); the sum is over time, ``sum_{k<=t} (g_k)^2``, so constant gradients give steps
     ``lr / sqrt(t)``.
     """

@@ -20,7 +20,7 @@ class Adam(Optimizer):
         v_hat   = v / (1 - beta2**t)       (amsgrad: v_max <- max(v_max, v); v_hat = v_max / (1 - beta2**t))
         x      <- x - lr * m_hat / (sqrt(v_hat) + eps)
 
-    Deck 004's Adam slide (the algorithm box beside it is right) squares ``m_{t-1}``, ``g_t``
+    The Training Tips deck's Adam slide (the algorithm box beside it is right) squares ``m_{t-1}``, ``g_t``
     and ``v_{t-1}``, drops the exponent ``t`` from the bias corrections and puts ``eps`` inside
     the square root; the box's equations above are what is implemented (and what PyTorch does).
     """
@@ -80,7 +80,7 @@ class AdamW(Adam):
 
     Before the Adam step, ``x <- (1 - lr * weight_decay) * x``; the gradient is not changed,
     so the decay is not rescaled by ``1 / sqrt(v_hat)`` (with plain SGD the two are the same).
-    Deck 004's weight-decay middle step ``w - dL/dw + lambda w`` drops ``lr`` and has the wrong
+    The Training Tips deck's weight-decay middle step ``w - dL/dw + lambda w`` drops ``lr`` and has the wrong
     sign: it is ``w - lr (dL/dw + lambda w) = (1 - lr lambda) w - lr dL/dw``.
     """
 

@@ -19,7 +19,7 @@ class SGD(Optimizer):
         d <- g + rho * v  if nesterov  else  v      (d = g when momentum == 0)
         x <- x - lr * d
 
-    The step goes *against* the gradient: deck 003's ``x += lr * dx`` climbs the loss.
+    The step goes *against* the gradient: the DI504 deck's ``x += lr * dx`` climbs the loss.
     Nesterov is PyTorch's reformulation (look-ahead gradient expressed at the current point).
     """
 

@@ -70,7 +70,7 @@ def test_mean_normalizer_is_the_deck_formula():
 def test_pca_is_sorted_and_decorrelates_and_whitening_gives_identity():
     Xtr, _ = _data(n=400, d=6)
     p = data.PCA().fit(Xtr)
-    assert np.all(np.diff(p.explained_variance_) <= 0)        # largest first (deck 000's eig does not sort)
+    assert np.all(np.diff(p.explained_variance_) <= 0)  # largest first (the Crash Course deck's eig does not sort)
     C = np.cov(p.transform(Xtr).T)
     np.testing.assert_allclose(C, np.diag(p.explained_variance_), atol=1e-9)
     assert abs(p.explained_variance_ratio_.sum() - 1) < 1e-12
