@@ -44,7 +44,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .functional import (  # issue 13: math, ordering, shape and indexing
+from .functional import (  # math, ordering, shape and indexing
     abs,
     amax,
     amin,

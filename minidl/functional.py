@@ -921,7 +921,7 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
     return _reduce(pointwise, reduction)
 
 
-# =========================================================================== more ops (issue 13)
+# =========================================================================== more tensor ops
 # The ops a PyTorch student reaches for, with PyTorch's names and keywords (``dim=``,
 # ``keepdim=``, ``descending=``, ``largest=`` ...). Tensor functions that are also methods
 # are written once, as the method (``minidl/tensor.py``); the Functions with their forward

@@ -802,7 +802,7 @@ class Tensor:
         """self @ other with NumPy's rules (1-D vectors, batched stacks)."""
         return matrix_product(self, other)
 
-    # ------------------------------------------------------------------ issue 13: math, ordering, indexing
+    # ------------------------------------------------------------------ math, ordering, indexing
     # PyTorch's names and keywords (``dim=``, ``keepdim=``, ``descending=`` ...). The Functions
     # are in ``ops/numeric.py``, ``ops/ordering.py`` and ``ops/indexing.py``; the same
     # operations as functions (``md.sort(x)``) are in ``minidl/functional.py``.
@@ -1368,7 +1368,7 @@ def index_arrays(index: Any) -> Any:
     return index
 
 
-# ---------------------------------------------------------------------- issue 13 helpers
+# ---------------------------------------------------------------------- math, ordering and indexing helpers
 
 
 def _dims(dim: Any, ndim: int, op: str) -> Any:

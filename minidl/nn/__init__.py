@@ -10,7 +10,7 @@ One home per concept: ``module`` (Module, Parameter, containers), ``linear``, ``
 """
 
 from . import functional, init, utils
-from .activation import (  # issue 13
+from .activation import (
     ELU,
     GELU,
     SELU,

@@ -150,7 +150,7 @@ class Maxout(Module):
 __all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Step", "Softmax", "LogSoftmax", "Maxout"]
 
 
-# --------------------------------------------------------------------------- more activations (issue 13)
+# --------------------------------------------------------------------------- more activations
 # The math and its stable forms are in ``minidl/ops/activation.py`` (Softplus ... Softsign).
 
 

@@ -13,7 +13,7 @@ binary_cross_entropy, binary_cross_entropy_with_logits, kl_div.
 
 from __future__ import annotations
 
-from ..functional import (  # issue 13
+from ..functional import (
     avg_pool2d,
     batch_norm,
     binary_cross_entropy,
