@@ -222,3 +222,38 @@ def test_conv_with_reused_memory_equals_plain_arrays_and_keeps_earlier_results()
     for results, expected in zip(held, plain):
         for got, want in zip(results, expected):
             np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("shape,kernel,padding", [
+    ((2, 3, 6, 5), (3, 3), (1, 1)),
+    ((1, 2, 4, 7), (2, 3), (0, 2)),
+    ((3, 1, 5, 5), (1, 1), (0, 0)),
+    ((2, 2, 8, 8), (5, 5), (2, 2)),
+    ((1, 4, 3, 9), (3, 1), (2, 0)),
+])
+def test_conv2d_stride1_flat_input_grad_equals_plain_col2im(shape, kernel, padding):
+    """The stride-1 fast input gradient (flattened rows) gives the plain col2im's numbers."""
+    from minidl.ops.conv import Conv2d
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape)
+    w = rng.standard_normal((3, shape[1]) + kernel)
+    fn = Conv2d()
+    y = fn.forward(x, w, stride=(1, 1), padding=padding)
+    gy = rng.standard_normal(y.shape)
+    flat, plain = fn.input_grad_flat(gy, w), fn.input_grad(gy, w)
+    assert flat.shape == plain.shape == shape
+    np.testing.assert_allclose(flat, plain, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(plain, conv2d_input_grad_reference(gy, w, shape, padding), rtol=1e-10, atol=1e-10)
+
+
+def conv2d_input_grad_reference(gy, w, x_shape, padding):
+    """dL/dx by the lecture's scatter loop: each output position adds w * g to its window."""
+    ph, pw = padding
+    n, c, h, wd = x_shape
+    _, _, kh, kw = w.shape
+    dx = np.zeros((n, c, h + 2 * ph, wd + 2 * pw))
+    for i in range(gy.shape[2]):
+        for j in range(gy.shape[3]):
+            dx[:, :, i:i + kh, j:j + kw] += np.einsum("no,ocuv->ncuv", gy[:, :, i, j], w)
+    return dx[:, :, ph:ph + h, pw:pw + wd]
