@@ -814,6 +814,8 @@ def _class_targets(input: Tensor, target: Any, op: str, ignore_index: int) -> in
                          f"expected target shape {expected} (input is (N, C, ...), target (N, ...))")
     c = input.shape[1] if input.ndim >= 2 else input.shape[0]
     t = target.data
+    if t.size == 0 or (int(t.min()) >= 0 and int(t.max()) < c):  # the usual case, in two reductions
+        return c
     bad = (t != ignore_index) & ((t < 0) | (t >= c))
     if bool(bad.any()):
         value = int(t[bad].reshape(-1)[0])
