@@ -449,3 +449,27 @@ def test_zero_grad_defaults_to_set_to_none():
 
     for fn in (nn.Module.zero_grad, optim.Optimizer.zero_grad):
         assert inspect.signature(fn).parameters["set_to_none"].default is True
+
+
+def test_parameter_attribute_mirror_follows_the_registry():
+    """Parameters live in ``_parameters`` and are mirrored in the instance dict (a fast
+    ``self.weight``); every way of setting, replacing, clearing or deleting keeps them equal."""
+    import minidl.nn as nn
+
+    m = nn.Linear(3, 2)
+    assert m.__dict__["weight"] is m._parameters["weight"] is m.weight
+    new = nn.Parameter(md.zeros(2, 3))
+    m.weight = new
+    assert m.weight is new and m._parameters["weight"] is new and any(p is new for p in m.parameters())
+    m.bias = None
+    assert m.bias is None and m._parameters["bias"] is None and len(list(m.parameters())) == 1
+    m.register_parameter("bias", nn.Parameter(md.ones(2)))
+    assert m.bias is m._parameters["bias"] and float(m.bias.sum().item()) == 2.0
+    del m.weight
+    assert "weight" not in m._parameters and "weight" not in m.__dict__
+    with pytest.raises(AttributeError):
+        m.weight
+    m.weight = nn.Parameter(md.ones(2, 3))  # a plain attribute name again: registered afresh
+    assert m.weight is m._parameters["weight"]
+    m.weight = nn.Linear(1, 1)  # a module under a parameter's name replaces it everywhere
+    assert "weight" not in m._parameters and "weight" not in m.__dict__ and isinstance(m.weight, nn.Linear)
