@@ -790,8 +790,9 @@ def pseudo_huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", de
     return _reduce(z2 / (sqrt(z2 + 1.0) + 1.0) * (delta * delta), reduction)
 
 
-def _class_targets(input: Tensor, target: Any, op: str, ignore_index: int) -> int:
-    """Validate integer class targets and return the number of classes C.
+def _class_targets(input: Tensor, target: Any, op: str, ignore_index: int) -> tuple[int, bool]:
+    """Validate integer class targets; return the number of classes C and whether no target
+    can equal ``ignore_index`` (all in [0, C) and ignore_index outside it).
 
     input (N, C) or (N, C, d1, ...) (or (C,)), target (N,) or (N, d1, ...) (or ()) of
     integers in [0, C) or equal to ignore_index.
@@ -815,13 +816,13 @@ def _class_targets(input: Tensor, target: Any, op: str, ignore_index: int) -> in
     c = input.shape[1] if input.ndim >= 2 else input.shape[0]
     t = target.data
     if t.size == 0 or (int(t.min()) >= 0 and int(t.max()) < c):  # the usual case, in two reductions
-        return c
+        return c, not 0 <= ignore_index < c
     bad = (t != ignore_index) & ((t < 0) | (t >= c))
     if bool(bad.any()):
         value = int(t[bad].reshape(-1)[0])
         raise IndexError(f"{op}: target {value} is out of bounds: class indices must be in [0, {c - 1}] "
                          f"for input with C = {c} classes (or equal ignore_index = {ignore_index})")
-    return c
+    return c, False
 
 
 def _class_weights(weight: Tensor | None, c: int, like: Any, op: str) -> Any:
@@ -845,10 +846,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
     _check_reduction(reduction, op)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    c = _class_targets(input, target, op, ignore_index)
+    c, none_ignored = _class_targets(input, target, op, ignore_index)
     w = None if weight is None else _class_weights(weight, c, input.data, op)
-    return CrossEntropy.apply(input, target, weight=w, ignore_index=ignore_index, reduction=reduction,
-                              label_smoothing=float(label_smoothing))
+    return CrossEntropy.apply(input, target, weight=w, ignore_index=None if none_ignored else ignore_index,
+                              reduction=reduction, label_smoothing=float(label_smoothing))
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
@@ -856,7 +857,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     """Negative log-likelihood on log-probabilities, like ``torch.nn.functional.nll_loss``."""
     op = "nll_loss"
     _check_reduction(reduction, op)
-    c = _class_targets(input, target, op, ignore_index)
+    c, _ = _class_targets(input, target, op, ignore_index)
     w = _class_weights(weight, c, input.data, op)
     return NLL.apply(input, target, weight=w, ignore_index=ignore_index, reduction=reduction)
 

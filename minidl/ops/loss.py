@@ -97,8 +97,10 @@ class CrossEntropy(_ClassLoss):
 
     __slots__ = ("plain_targets",)
 
-    def forward(self, x: Any, target: Any, weight: Any, ignore_index: int, reduction: str,
+    def forward(self, x: Any, target: Any, weight: Any, ignore_index: int | None, reduction: str,
                 label_smoothing: float) -> Any:
+        """``ignore_index=None``: no target is ignored (``cross_entropy`` knows it from its
+        target check, which spares a comparison over all targets)."""
         xp = backend.array_module(x)
         self.reduction, self.in_shape = reduction, x.shape
         self.out_shape = target.shape
@@ -107,13 +109,13 @@ class CrossEntropy(_ClassLoss):
         shifted = rows - rows.max(axis=1, keepdims=True)
         logp = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))  # log-softmax
         self.plain_targets = None
-        if weight is None and label_smoothing == 0 and not bool((t == ignore_index).any()):
+        if weight is None and label_smoothing == 0 and (ignore_index is None or not bool((t == ignore_index).any())):
             self.plain_targets = t
             self.save(logp)
             return self._reduce(-logp[xp.arange(m), t], m)
         if weight is None:
             weight = xp.ones(c, dtype=x.dtype)
-        keep = t != ignore_index
+        keep = t != ignore_index if ignore_index is not None else xp.ones(t.shape, dtype=bool)
         safe_t = xp.where(keep, t, 0)
         target_w = weight[safe_t] * keep.astype(x.dtype)  # w_{t_i}, 0 if ignored
         q = xp.zeros((m, c), dtype=x.dtype)  # q_ic
