@@ -24,10 +24,12 @@ from .backend import (
     float32,
     float64,
     get_backend,
+    get_num_threads,
     int32,
     int64,
     manual_seed,
     set_backend,
+    set_num_threads,
 )
 from .creation import (
     arange,
@@ -113,7 +115,8 @@ __version__ = "0.1.0"
 
 __all__ = ["backend", "Function", "detect_anomaly", "enable_grad", "is_grad_enabled", "no_grad",
     "set_grad_enabled", "bool_", "cupy_available", "float16", "float32", "float64", "get_backend",
-    "int32", "int64", "manual_seed", "set_backend", "arange", "eye", "full", "linspace", "ones",
+    "int32", "int64", "manual_seed", "set_backend", "get_num_threads", "set_num_threads", "arange", "eye", "full",
+    "linspace", "ones",
     "ones_like", "rand", "randint", "randn", "randperm", "zeros", "zeros_like", "abs",
     "broadcast_to", "cat", "clamp", "clip", "concatenate", "exp", "flatten", "leaky_relu", "log",
     "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "relu",

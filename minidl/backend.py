@@ -360,6 +360,154 @@ def scratch_empty(xp: ModuleType, shape: tuple, dtype: Any) -> Any:
     return xp.empty(shape, dtype=dtype)
 
 
+# --------------------------------------------------------------------------- threads for large CPU ops
+
+
+def _default_num_threads() -> int:
+    """``MINIDL_NUM_THREADS``, else ``OMP_NUM_THREADS`` (what PyTorch and most BLAS builds
+    read; for a nested list such as "4,2", its first number), else the CPUs this process
+    may run on, at most 8. A bad ``MINIDL_NUM_THREADS`` raises, as a bad ``MINIDL_BACKEND``
+    does; a bad ``OMP_NUM_THREADS`` belongs to other libraries too, so it only warns."""
+    for name in ("MINIDL_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "").strip()
+        if not value:
+            continue
+        first = value.split(",")[0].strip() if name == "OMP_NUM_THREADS" else value
+        count = int(first) if first.isdigit() else 0
+        if count >= 1:
+            return count
+        problem = f"{name} must be a whole number of threads >= 1, got {value!r}"
+        if name == "MINIDL_NUM_THREADS":
+            raise ValueError(problem)
+        warnings.warn(f"{problem}; minidl uses one thread per CPU instead", RuntimeWarning, stacklevel=2)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(8, cpus))
+
+
+class _Workers:
+    """Threads that run slices of one large CPU operation next to the calling thread.
+
+    Why: NumPy's BLAS uses every core for a large matmul, but its element-wise loops and
+    copies run on one core, and so do the many small matmuls of a batched conv. PyTorch
+    splits such work over its threads (intra-op parallelism); ``parallel_for`` does the
+    same for the few ops where it pays (conv and pooling, split over the batch). NumPy
+    releases the GIL inside its loops, so Python threads do run them at the same time.
+
+    How: ``num_threads - 1`` daemon threads, started on first use, each waiting on its
+    own queue. ``run`` hands chunk i to worker i, runs chunk 0 itself, and waits for the
+    rest (a hand-off costs about 30 us, so only work far larger than that is split). It
+    runs everything in the calling thread instead when threads are off (1), when called
+    from a worker (no nesting), or when another thread is using the workers right now
+    (no waiting, no deadlock).
+    """
+
+    def __init__(self) -> None:
+        self.num_threads = _default_num_threads()
+        self._queues: list[Any] = []
+        self._done: Any = None
+        self._busy = threading.Lock()
+        self._local = threading.local()  # .is_worker on worker threads
+
+    def _start(self) -> None:
+        import queue  # the standard library's; imported here as only this code needs it
+
+        self._done = queue.SimpleQueue()
+        while len(self._queues) < self.num_threads - 1:
+            q: Any = queue.SimpleQueue()
+            threading.Thread(target=self._serve, args=(q,), name=f"minidl-worker-{len(self._queues)}",
+                             daemon=True).start()
+            self._queues.append(q)
+
+    def _serve(self, tasks: Any) -> None:
+        self._local.is_worker = True
+        while True:
+            body, start, stop, results, i = tasks.get()
+            try:
+                results[i] = body(start, stop)
+            except BaseException as exc:  # re-raised in the calling thread
+                results[i] = _Failure(exc)
+            body = results = None  # hold nothing of the op (its arrays, its graph node) while idle
+            self._done.put(None)
+
+    def run(self, count: int, body: Any, chunks: int) -> list:
+        if chunks <= 1 or getattr(self._local, "is_worker", False) or not self._busy.acquire(blocking=False):
+            return [body(0, count)]
+        try:
+            if len(self._queues) < chunks - 1:
+                self._start()
+            bounds = [count * i // chunks for i in range(chunks + 1)]
+            results: list = [None] * chunks
+            for i in range(1, chunks):
+                self._queues[i - 1].put((body, bounds[i], bounds[i + 1], results, i))
+            try:
+                results[0] = body(bounds[0], bounds[1])
+            finally:
+                for _ in range(1, chunks):
+                    self._done.get()  # every chunk has finished before any array is touched again
+        finally:
+            self._busy.release()
+        for r in results:
+            if isinstance(r, _Failure):
+                raise r.exc
+        return results
+
+    def _after_fork(self) -> None:  # a forked child has none of the parent's threads
+        self._queues, self._done = [], None
+        self._busy = threading.Lock()
+
+
+class _Failure:
+    """An exception raised in a worker, carried back to the caller."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_workers = _Workers()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_workers._after_fork)
+
+#: Below this many elements of work an op is not split: the hand-off would cost more than it saves.
+PARALLEL_MIN_WORK = 1 << 17
+
+
+def set_num_threads(count: int) -> None:
+    """How many threads minidl's large CPU ops may use (as ``torch.set_num_threads``).
+
+    1 turns the splitting off. The default is ``MINIDL_NUM_THREADS``, else
+    ``OMP_NUM_THREADS``, else the number of CPUs (at most 8). It does not change the BLAS's
+    own threads, which NumPy's matmul uses.
+    """
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise TypeError(f"set_num_threads: count must be an int, got {type(count).__name__}")
+    if count < 1:
+        raise ValueError(f"set_num_threads: count must be >= 1, got {count}")
+    _workers.num_threads = count
+
+
+def get_num_threads() -> int:
+    """The number of threads minidl's large CPU ops may use (see ``set_num_threads``)."""
+    return _workers.num_threads
+
+
+def parallel_for(xp: ModuleType, count: int, body: Any, work: int) -> list:
+    """``[body(start, stop) for each chunk]``: ``range(count)`` cut into contiguous chunks,
+    run at once on ``get_num_threads()`` threads. The result list is in chunk order.
+
+    ``body`` must touch only the slice ``[start:stop]`` of what it writes (samples of a
+    batch, say), so chunks never race. ``work`` is the number of array elements the whole
+    call touches: under ``PARALLEL_MIN_WORK`` it is one chunk, as it is on CuPy (the GPU
+    runs the whole batch at once) and with ``count`` < 2. One chunk is ``body(0, count)``:
+    the plain, sequential computation, which the threaded one must equal.
+    """
+    chunks = min(_workers.num_threads, count) if xp is np and work >= PARALLEL_MIN_WORK else 1
+    if chunks <= 1:
+        return [body(0, count)]
+    return _workers.run(count, body, chunks)
+
+
 # --------------------------------------------------------------------------- the backend at import
 
 

@@ -53,6 +53,21 @@ def torch():
     return pytest.importorskip("torch")
 
 
+@pytest.fixture(params=["one thread", "split over 3 threads"])
+def op_threads(request):
+    """Run the test once as it is and once with every splittable CPU op cut over 3 threads
+    (``backend.parallel_for`` with no size threshold), so the threaded paths meet the oracles."""
+    saved = md.get_num_threads(), md.backend.PARALLEL_MIN_WORK
+    if request.param == "split over 3 threads":
+        md.set_num_threads(3)
+        md.backend.PARALLEL_MIN_WORK = 0
+    else:
+        md.set_num_threads(1)
+    yield request.param
+    md.set_num_threads(saved[0])
+    md.backend.PARALLEL_MIN_WORK = saved[1]
+
+
 @pytest.fixture
 def backend_name():
     """The backend this test run uses: ``"numpy"`` or ``"cupy"``."""

@@ -179,3 +179,106 @@ def test_scratch_pool_skips_small_arrays_and_keeps_at_most_its_limit():
     pool.clear()
     assert pool.idle_bytes == 0
     assert backend.scratch_empty(np, (3, 4), np.float64).shape == (3, 4)
+
+
+# --------------------------------------------------------------------------- threads for large CPU ops
+
+
+@pytest.fixture
+def threads():
+    """Restore the thread count and the split threshold after a test that changes them."""
+    saved = backend.get_num_threads(), backend.PARALLEL_MIN_WORK
+    yield
+    backend.set_num_threads(saved[0])
+    backend.PARALLEL_MIN_WORK = saved[1]
+
+
+def test_parallel_for_covers_the_range_once_in_contiguous_chunks_on_several_threads(threads):
+    import threading
+
+    backend.set_num_threads(3)
+    seen = []
+
+    def body(start, stop):
+        seen.append(threading.get_ident())
+        return (start, stop)
+
+    chunks = backend.parallel_for(np, 10, body, work=backend.PARALLEL_MIN_WORK)
+    assert chunks == [(0, 3), (3, 6), (6, 10)]  # in chunk order, whichever thread finished first
+    assert len(set(seen)) == 3  # the caller and two workers
+    assert backend.parallel_for(np, 2, body, work=1 << 30) == [(0, 1), (1, 2)]  # never more chunks than items
+
+
+def test_parallel_for_keeps_small_work_and_one_thread_in_the_calling_thread(threads):
+    import threading
+
+    caller = threading.get_ident()
+    body = lambda start, stop: (start, stop, threading.get_ident())  # noqa: E731
+    backend.set_num_threads(4)
+    assert backend.parallel_for(np, 8, body, work=backend.PARALLEL_MIN_WORK - 1) == [(0, 8, caller)]
+    backend.set_num_threads(1)
+    assert backend.parallel_for(np, 8, body, work=1 << 30) == [(0, 8, caller)]
+
+
+def test_parallel_for_reraises_a_workers_error_after_every_chunk_finished(threads):
+    backend.set_num_threads(2)
+    finished = []
+
+    def body(start, stop):
+        if start > 0:
+            raise ValueError(f"chunk {start}:{stop} failed")
+        finished.append(start)
+
+    with pytest.raises(ValueError, match="chunk 5:10 failed"):
+        backend.parallel_for(np, 10, body, work=1 << 30)
+    assert finished == [0]
+    assert backend.parallel_for(np, 4, lambda a, b: b - a, work=1 << 30) == [2, 2]  # the workers still serve
+
+
+def test_parallel_for_nested_in_a_chunk_runs_in_that_thread(threads):
+    import threading
+
+    backend.set_num_threads(2)
+
+    def inner(start, stop):
+        return threading.get_ident()
+
+    def outer(start, stop):
+        return threading.get_ident(), backend.parallel_for(np, 4, inner, work=1 << 30)
+
+    results = backend.parallel_for(np, 4, outer, work=1 << 30)
+    worker_ident, worker_inner = results[1]
+    assert worker_inner == [worker_ident]  # a worker never waits on the workers
+    assert results[0][1][0] == results[0][0]  # the caller's nested call: workers busy, so in place
+
+
+@pytest.mark.parametrize("bad,error", [(0, ValueError), (-2, ValueError), (2.0, TypeError), (True, TypeError)])
+def test_set_num_threads_rejects_bad_counts_and_changes_nothing(threads, bad, error):
+    backend.set_num_threads(3)
+    with pytest.raises(error, match="set_num_threads: count"):
+        md.set_num_threads(bad)
+    assert md.get_num_threads() == 3
+
+
+CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+@pytest.mark.parametrize("env,expected", [
+    ({"MINIDL_NUM_THREADS": "3", "OMP_NUM_THREADS": "5"}, "3 no warning"),
+    ({"OMP_NUM_THREADS": "5,2"}, "5 no warning"),
+    ({"OMP_NUM_THREADS": "0"}, f"{min(8, CPUS)} OMP_NUM_THREADS must be a whole number "
+                               "of threads >= 1, got '0'; minidl uses one thread per CPU instead"),
+])
+def test_thread_count_comes_from_the_environment(env, expected):
+    code = ("import warnings\nwith warnings.catch_warnings(record=True) as w:\n    warnings.simplefilter('always')\n"
+            "    import minidl as md\nprint(md.get_num_threads(), w[0].message if w else 'no warning')")
+    base = {k: v for k, v in os.environ.items() if k not in ("MINIDL_NUM_THREADS", "OMP_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True)
+    assert out.stdout.strip() == expected, out.stderr
+
+
+def test_a_bad_minidl_num_threads_fails_the_import_naming_the_variable():
+    env = {**os.environ, "MINIDL_NUM_THREADS": "two"}
+    out = subprocess.run([sys.executable, "-c", "import minidl"], env=env, capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "ValueError: MINIDL_NUM_THREADS must be a whole number of threads >= 1, got 'two'" in out.stderr

@@ -149,3 +149,40 @@ def test_each_context_manager_restores_only_its_own_thread(mode):
         return seen
 
     assert run_threads(inside, watcher) == [True, True]
+
+
+def test_conv_steps_in_two_threads_at_once_share_the_op_workers_correctly():
+    """Two threads run conv + pool steps at the same time while every op is split over the
+    workers: one thread gets the workers, the other runs its op whole, and both get the
+    numbers of a step run alone (no chunk of one thread's batch lands in the other's)."""
+    from minidl.functional import conv2d, max_pool2d
+
+    rng = np.random.default_rng(0)
+    batches = [rng.standard_normal((6, 3, 12, 12)).astype(np.float32) for _ in range(2)]
+    weight = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+
+    def step(x):
+        w = md.tensor(weight, requires_grad=True)
+        out = max_pool2d(conv2d(md.tensor(x), w, padding=1).relu(), 2)
+        (out * out).sum().backward()
+        return out.numpy().copy(), w.grad.copy()
+
+    saved = md.get_num_threads(), md.backend.PARALLEL_MIN_WORK
+    try:
+        md.set_num_threads(3)
+        md.backend.PARALLEL_MIN_WORK = 0
+        alone = [step(x) for x in batches]
+        start = threading.Barrier(2, timeout=10)
+
+        def many(x):
+            start.wait()
+            return [step(x) for _ in range(20)]
+
+        together = run_threads(lambda: many(batches[0]), lambda: many(batches[1]))
+    finally:
+        md.set_num_threads(saved[0])
+        md.backend.PARALLEL_MIN_WORK = saved[1]
+    for expected, runs in zip(alone, together):
+        for out, grad in runs:
+            np.testing.assert_array_equal(out, expected[0])
+            np.testing.assert_allclose(grad, expected[1], rtol=1e-5, atol=1e-4)

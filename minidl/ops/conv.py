@@ -42,6 +42,14 @@ col2im result) come from ``backend.scratch_empty``, which on the CPU reuses the 
 arrays already freed instead of asking the C allocator, which would give them back to the
 OS and page-fault them in again at every training step (thousands of pages a step on the
 benchmark CNN). The numbers are the same as with plain arrays (tested).
+
+Threads note: every sample of the batch is computed alike and apart from the others, so the
+forward (pad, im2col, Y_n = W @ cols_n + b) and the input gradient run as one function of a
+slice of samples, ``samples(a, b)``, which ``backend.parallel_for`` hands to several
+threads at once on the CPU (NumPy's copies and small matmuls use one core each otherwise;
+PyTorch splits its conv the same way). dL/dW is summed per slice, then over the slices.
+With one thread, or on the GPU, it is a single call ``samples(0, N)``. The results do not
+depend on the thread count, except for the order of dL/dW's sum (tested).
 """
 
 from __future__ import annotations
@@ -104,7 +112,7 @@ def sliding_windows_2d(x: Any, kernel: tuple[int, int], stride: tuple[int, int])
     return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)  # CuPy has no writeable flag
 
 
-def im2col(xpad: Any, kernel: tuple[int, int], stride: tuple[int, int]) -> Any:
+def im2col(xpad: Any, kernel: tuple[int, int], stride: tuple[int, int], out: Any = None) -> Any:
     """The receptive fields of padded ``xpad`` (N, C, Hp, Wp) as columns, per sample:
     (N, C*kh*kw, OH*OW); column (i, j) of sample n holds x[n, :, i*s:i*s+kh, j*s:j*s+kw]
     flattened in (c, u, v) order.
@@ -115,11 +123,13 @@ def im2col(xpad: Any, kernel: tuple[int, int], stride: tuple[int, int]) -> Any:
                          for i in range(OH) for j in range(OW)], axis=1)
 
     Here one strided *view* of all windows (no copy) is transposed and copied once, into
-    memory reused across steps (``backend.scratch_empty``).
+    ``out`` when given (a C-contiguous array of that shape), else into memory reused across
+    steps (``backend.scratch_empty``).
     """
     windows = sliding_windows_2d(xpad, kernel, stride)  # (N, C, OH, OW, kh, kw)
     n, c, oh, ow, kh, kw = windows.shape
-    cols = backend.scratch_empty(backend.array_module(xpad), (n, c * kh * kw, oh * ow), xpad.dtype)
+    cols = out if out is not None else backend.scratch_empty(backend.array_module(xpad), (n, c * kh * kw, oh * ow),
+                                                             xpad.dtype)
     cols.reshape(n, c, kh, kw, oh, ow)[...] = windows.transpose(0, 1, 4, 5, 2, 3)
     return cols
 
@@ -142,18 +152,16 @@ def col2im(dcols: Any, padded_shape: tuple, kernel: tuple[int, int], stride: tup
     return dx
 
 
-def col2im_flat(dcols: Any, flat_length: int, wp: int) -> Any:
+def col2im_flat(dcols: Any, wp: int, dflat: Any) -> Any:
     """col2im for stride 1 on flattened rows (module docstring): dcols (N, C, kh, kw, OH*Wp),
-    window (i, j) at column i*Wp + j, -> (N, C, flat_length) with
+    window (i, j) at column i*Wp + j, -> ``dflat`` (N, C, Hp*Wp + kw - 1), overwritten with
 
         dflat[n, c, l + u*Wp + v] += dcols[n, c, u, v, l]    for every offset (u, v),
 
-    where padded pixel (r, q) is dflat[n, c, r*Wp + q]. ``flat_length`` = Hp*Wp + kw - 1:
-    the last row's extra positions reach kw - 1 entries past the image.
+    where padded pixel (r, q) is dflat[n, c, r*Wp + q] (the last row's extra positions reach
+    kw - 1 entries past the image).
     """
-    xp = backend.array_module(dcols)
     n, c, kh, kw, length = dcols.shape
-    dflat = backend.scratch_empty(xp, (n, c, flat_length), dcols.dtype)
     dflat.fill(0)
     for u in range(kh):
         for v in range(kw):
@@ -173,15 +181,21 @@ class Conv2d(Function):
     def forward(self, x: Any, w: Any, *bias: Any, stride: tuple[int, int], padding: tuple[int, int]) -> Any:
         self.stride, self.padding = stride, padding
         self.x_shape, self.w_shape, self.has_bias = x.shape, w.shape, bool(bias)
-        n, _, h, wd = x.shape
+        n, c, h, wd = x.shape
         o, _, kh, kw = w.shape
         oh, ow = output_size(h, kh, stride[0], padding[0]), output_size(wd, kw, stride[1], padding[1])
-        cols = im2col(pad2d(x, padding), (kh, kw), stride)  # (N, C*kh*kw, OH*OW)
         xp = backend.array_module(x)
-        y = backend.scratch_empty(xp, (n, o, oh * ow), cols.dtype)
-        xp.matmul(w.reshape(o, -1), cols, out=y)  # Y_n = W @ cols_n, (N, O, OH*OW)
-        if bias:
-            y += bias[0][:, None]
+        cols = backend.scratch_empty(xp, (n, c * kh * kw, oh * ow), x.dtype)
+        y = backend.scratch_empty(xp, (n, o, oh * ow), x.dtype)
+        w_rows = w.reshape(o, -1)  # W
+
+        def samples(a: int, b: int) -> None:  # samples a..b-1 (independent: threads may split the batch)
+            im2col(pad2d(x[a:b], padding), (kh, kw), stride, out=cols[a:b])  # cols_n
+            xp.matmul(w_rows, cols[a:b], out=y[a:b])  # Y_n = W @ cols_n, (N, O, OH*OW)
+            if bias:
+                y[a:b] += bias[0][:, None]
+
+        backend.parallel_for(xp, n, samples, work=cols.size)
         self.save(cols, w)
         return y.reshape(n, o, oh, ow)
 
@@ -193,7 +207,10 @@ class Conv2d(Function):
         if self.needs_input_grad[0]:
             dx = self.input_grad_flat(gy, w) if self.stride == (1, 1) else self.input_grad(gy, w)
         if self.needs_input_grad[1]:
-            dw = (g @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(self.w_shape)  # sum_n G_n @ cols_n^T
+            def dw_of(a: int, b: int) -> Any:  # sum_n G_n @ cols_n^T over samples a..b-1
+                return (g[a:b] @ cols[a:b].transpose(0, 2, 1)).sum(axis=0)
+
+            dw = sum(backend.parallel_for(backend.array_module(g), n, dw_of, work=cols.size)).reshape(self.w_shape)
         if self.has_bias and self.needs_input_grad[2]:
             db = g.sum(axis=(0, 2))
         return (dx, dw, db) if self.has_bias else (dx, dw)
@@ -217,9 +234,15 @@ class Conv2d(Function):
         (ph, pw), (h, wd) = self.padding, self.x_shape[2:]
         hp, wp = h + 2 * ph, wd + 2 * pw
         g_rows = backend.scratch_empty(xp, (n, o, oh, wp), gy.dtype)  # G_n at positions i*Wp + j
-        g_rows[..., ow:] = 0  # j >= OW is no window: no gradient
-        g_rows[..., :ow] = gy
         dcols = backend.scratch_empty(xp, (n, c * kh * kw, oh * wp), gy.dtype)
-        xp.matmul(w.reshape(o, -1).T, g_rows.reshape(n, o, oh * wp), out=dcols)  # W^T @ G_n
-        dflat = col2im_flat(dcols.reshape(n, c, kh, kw, oh * wp), hp * wp + kw - 1, wp)
+        dflat = backend.scratch_empty(xp, (n, c, hp * wp + kw - 1), gy.dtype)
+        w_t = w.reshape(o, -1).T  # W^T
+
+        def samples(a: int, b: int) -> None:  # samples a..b-1 (independent: threads may split the batch)
+            g_rows[a:b, ..., ow:] = 0  # j >= OW is no window: no gradient
+            g_rows[a:b, ..., :ow] = gy[a:b]
+            xp.matmul(w_t, g_rows[a:b].reshape(b - a, o, oh * wp), out=dcols[a:b])  # W^T @ G_n
+            col2im_flat(dcols[a:b].reshape(b - a, c, kh, kw, oh * wp), wp, dflat[a:b])
+
+        backend.parallel_for(xp, n, samples, work=dcols.size)
         return dflat[:, :, :hp * wp].reshape(n, c, hp, wp)[:, :, ph:ph + h, pw:pw + wd]

@@ -20,6 +20,9 @@ Average pooling:  y[n, c, i, j] = (1 / K_ij) sum_{u, v} x[n, c, i*s + u, j*s + v
 
 Both backward passes loop over the kh*kw kernel offsets (u, v) only; each step touches the
 strided slice x[:, :, u : u + s*OH : s, v : v + s*OW : s] of every window at once.
+
+Max pooling's forward and backward work on a slice of samples at a time, so that
+``backend.parallel_for`` can split a large CPU batch over threads, as conv does.
 """
 
 from __future__ import annotations
@@ -37,8 +40,9 @@ def _offset_slices(u: int, v: int, stride: tuple[int, int], out_hw: tuple[int, i
     return (slice(None), slice(None), slice(u, u + sh * oh, sh), slice(v, v + sw * ow, sw))
 
 
-def window_max(xpad: Any, kernel: tuple[int, int], stride: tuple[int, int], out_hw: tuple[int, int]) -> tuple:
-    """The max of every (kh, kw) window and the offset k = u*kw + v of its FIRST maximum.
+def window_max(xpad: Any, kernel: tuple[int, int], stride: tuple[int, int], best: Any, argmax: Any) -> None:
+    """Fill ``best`` (N, C, OH, OW) with the max of every (kh, kw) window of ``xpad`` and
+    ``argmax`` with the offset k = u*kw + v of its FIRST maximum.
 
     Plain version (same numbers, ~8x slower on the benchmark CNN's 2x2 pools, because
     NumPy's argmax over a short strided last axis is slow)::
@@ -56,18 +60,15 @@ def window_max(xpad: Any, kernel: tuple[int, int], stride: tuple[int, int], out_
     """
     xp = backend.array_module(xpad)
     kh, kw = kernel
-    index_type = backend.np.dtype(backend.np.uint8) if kh * kw <= 256 else backend.int64
-    first = xpad[_offset_slices(0, 0, stride, out_hw)]
-    best = backend.scratch_empty(xp, first.shape, xpad.dtype)
-    best[...] = first
-    argmax = xp.zeros(best.shape, dtype=index_type)
-    candidate = backend.scratch_empty(xp, first.shape, xpad.dtype)
+    out_hw = best.shape[2:]
+    best[...] = xpad[_offset_slices(0, 0, stride, out_hw)]
+    argmax.fill(0)
+    candidate = backend.scratch_empty(xp, best.shape, xpad.dtype)
     for k in range(1, kh * kw):
         candidate[...] = xpad[_offset_slices(k // kw, k % kw, stride, out_hw)]
         better = candidate > best
         xp.maximum(best, candidate, out=best)
-        xp.maximum(argmax, better * index_type.type(k), out=argmax)
-    return best, argmax
+        xp.maximum(argmax, better * argmax.dtype.type(k), out=argmax)
 
 
 class MaxPool2d(Function):
@@ -78,10 +79,17 @@ class MaxPool2d(Function):
     def forward(self, x: Any, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int]) -> Any:
         xp = backend.array_module(x)
         self.kernel, self.stride, self.padding, self.x_shape = kernel, stride, padding, x.shape
-        xpad = pad2d(x, padding, value=-xp.inf)
         self.out_hw = (output_size(x.shape[2], kernel[0], stride[0], padding[0]),
                        output_size(x.shape[3], kernel[1], stride[1], padding[1]))
-        best, argmax = window_max(xpad, kernel, stride, self.out_hw)
+        n, c = x.shape[:2]
+        best = backend.scratch_empty(xp, (n, c, *self.out_hw), x.dtype)
+        index_type = backend.np.dtype(backend.np.uint8) if kernel[0] * kernel[1] <= 256 else backend.int64
+        argmax = xp.empty(best.shape, dtype=index_type)
+
+        def samples(a: int, b: int) -> None:  # samples a..b-1 (independent: threads may split the batch)
+            window_max(pad2d(x[a:b], padding, value=-xp.inf), kernel, stride, best[a:b], argmax[a:b])
+
+        backend.parallel_for(xp, n, samples, work=x.size)
         self.save(argmax)
         return best
 
@@ -93,15 +101,20 @@ class MaxPool2d(Function):
         dxpad = backend.scratch_empty(xp, (n, c, h + 2 * ph, w + 2 * pw), gy.dtype)
         disjoint = self.stride[0] >= kh and self.stride[1] >= kw  # windows do not overlap
         (sh, sw), (oh, ow) = self.stride, self.out_hw
-        if not (disjoint and sh == kh and sw == kw and oh * kh == dxpad.shape[2] and ow * kw == dxpad.shape[3]):
-            dxpad.fill(0)  # some pixels are in no window (or in several): start from zero
-        for k in range(kh * kw):
-            pixels = dxpad[_offset_slices(k // kw, k % kw, self.stride, self.out_hw)]
-            routed = argmax == k  # windows whose maximum sits at offset k
-            if disjoint:  # each pixel belongs to one window: write dL/dy * routed in place
-                xp.multiply(gy, routed, out=pixels)
-            else:  # overlapping windows add up
-                pixels += gy * routed
+        tiled = disjoint and sh == kh and sw == kw and oh * kh == dxpad.shape[2] and ow * kw == dxpad.shape[3]
+
+        def samples(a: int, b: int) -> None:  # samples a..b-1 (independent: threads may split the batch)
+            if not tiled:
+                dxpad[a:b].fill(0)  # some pixels are in no window (or in several): start from zero
+            for k in range(kh * kw):
+                pixels = dxpad[a:b][_offset_slices(k // kw, k % kw, self.stride, self.out_hw)]
+                routed = argmax[a:b] == k  # windows whose maximum sits at offset k
+                if disjoint:  # each pixel belongs to one window: write dL/dy * routed in place
+                    xp.multiply(gy[a:b], routed, out=pixels)
+                else:  # overlapping windows add up
+                    pixels += gy[a:b] * routed
+
+        backend.parallel_for(xp, n, samples, work=dxpad.size)
         return (dxpad[:, :, ph:ph + h, pw:pw + w],)
 
 

@@ -77,9 +77,9 @@ def test_conv2d_gradient_only_for_weight():
 
 
 @pytest.mark.parametrize("stride,padding", [(1, 0), (2, 1), ((1, 2), (2, 0))])
-def test_conv2d_matches_torch(torch, stride, padding):
+def test_conv2d_matches_torch(torch, op_threads, stride, padding):
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((2, 3, 8, 7)).astype(np.float32)
+    x = rng.standard_normal((5, 3, 8, 7)).astype(np.float32)  # 5 samples: uneven chunks when split
     w = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
     b = rng.standard_normal(5).astype(np.float32)
     xs, ws, bs = (md.tensor(a, requires_grad=True) for a in (x, w, b))
@@ -257,3 +257,34 @@ def conv2d_input_grad_reference(gy, w, x_shape, padding):
         for j in range(gy.shape[3]):
             dx[:, :, i:i + kh, j:j + kw] += np.einsum("no,ocuv->ncuv", gy[:, :, i, j], w)
     return dx[:, :, ph:ph + h, pw:pw + wd]
+
+
+@pytest.mark.parametrize("stride,padding", [(1, 1), (2, 0), ((1, 2), (0, 2))])
+def test_conv2d_gradients_when_the_batch_is_split_over_threads(op_threads, stride, padding):
+    """Central differences (float64) through the threaded forward and backward, 5 samples."""
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal((5, 2, 6, 5)), rng.standard_normal((3, 2, 3, 2)), rng.standard_normal(3)
+    T.check_op(conv2d, conv2d_reference, x, w, b, kwargs=dict(stride=stride, padding=padding),
+               rtol=1e-10, atol=1e-10)
+
+
+def test_conv_results_do_not_depend_on_the_thread_count():
+    """The same step with 1, 2 and 3 threads: forward equal bit for bit (each sample is
+    computed alike), gradients equal up to the order of the weight gradient's sum."""
+    rng = np.random.default_rng(5)
+    data = [rng.standard_normal(s).astype(np.float32) for s in ((7, 8, 14, 14), (16, 8, 3, 3), (16,))]
+    saved = md.get_num_threads(), md.backend.PARALLEL_MIN_WORK
+    try:
+        md.backend.PARALLEL_MIN_WORK = 0
+        results = []
+        for count in (1, 2, 3):
+            md.set_num_threads(count)
+            results.append([a.copy() for a in _conv_step(*data)])
+    finally:
+        md.set_num_threads(saved[0])
+        md.backend.PARALLEL_MIN_WORK = saved[1]
+    for other in results[1:]:
+        for got, want in zip(other[:3], results[0][:3]):  # y, pooled output, dL/dx
+            np.testing.assert_array_equal(got, want)
+        for got, want in zip(other[3:], results[0][3:]):  # dL/dw, dL/db
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

@@ -104,9 +104,9 @@ def test_pool_keeps_float32():
 @pytest.mark.parametrize("name,options", [("max_pool2d", {}), ("avg_pool2d", {}),
                                           ("avg_pool2d", {"count_include_pad": False})])
 @pytest.mark.parametrize("kernel,stride,padding", [(2, None, 0), (3, 2, 1), ((3, 2), 1, (1, 0))])
-def test_pool_matches_torch(torch, name, options, kernel, stride, padding):
+def test_pool_matches_torch(torch, op_threads, name, options, kernel, stride, padding):
     rng = np.random.default_rng(0)
-    x = rng.permutation(2 * 3 * 7 * 6).reshape(2, 3, 7, 6).astype(np.float32) / 10  # tie-free
+    x = rng.permutation(5 * 3 * 7 * 6).reshape(5, 3, 7, 6).astype(np.float32) / 10  # tie-free; 5: uneven chunks
     ours = {"max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d}[name]
     xs = md.tensor(x, requires_grad=True)
     y = ours(xs, kernel, stride, padding, **options)
@@ -161,3 +161,11 @@ def test_pool_modules_match_functional_and_torch(torch):
         np.testing.assert_allclose(xs.grad, xt.grad.numpy(), rtol=1e-6)
         assert list(ours.parameters()) == []
     assert nn.MaxPool2d(2).stride == 2  # stride defaults to kernel_size
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [(2, None, 0), (3, 2, 1), ((3, 2), 1, (1, 0))])
+def test_max_pool2d_gradient_when_the_batch_is_split_over_threads(op_threads, kernel, stride, padding):
+    """Central differences through the threaded forward and backward (tie-free values)."""
+    x = np.random.default_rng(6).permutation(5 * 2 * 6 * 5).reshape(5, 2, 6, 5) * 0.02
+    kw = dict(kernel_size=kernel, stride=stride, padding=padding)
+    T.check_op(max_pool2d, lambda a, **k: pool_reference(a, kind="max", **k), x, kwargs=kw)
