@@ -285,8 +285,10 @@ def _watch(fn: Function, inputs: tuple, out: "Tensor") -> None:
     """Remember the version of every tensor whose array ``fn.saved`` holds.
 
     ``fn._versions[i]`` is input ``i``'s version (None when its array is not saved): the
-    input itself stays reachable through ``fn.inputs``. For a saved *output* the node keeps
-    the output's counter instead of the output, which would be a reference cycle.
+    input itself stays reachable through ``fn.inputs``. A tuple of plain numbers, which the
+    garbage collector stops tracking, so deep graphs give it less to scan. For a saved
+    *output* the node keeps the output's counter instead of the output, which would be a
+    reference cycle.
     """
     saved = fn.saved
     fn._versions = tuple([_version_of(t) if _holds(saved, t.data) else None for t in inputs])
@@ -412,7 +414,8 @@ def run_backward(root: "Tensor", grad: Any, retain_graph: bool) -> None:
     while ready:
         fn = ready.pop()
         g_out = grads.pop(fn, None)  # None: no gradient flows here (non-differentiable consumers)
-        if fn.inputs is None:
+        inputs = fn.inputs
+        if inputs is None:
             if g_out is None:
                 continue
             raise _released_error(fn)
@@ -423,21 +426,24 @@ def run_backward(root: "Tensor", grad: Any, retain_graph: bool) -> None:
                 kept.grad = g_out if kept.grad is None else kept.grad + g_out
             in_grads = fn.backward(g_out)
         else:
-            in_grads = (None,) * len(fn.inputs)
-        for t, g in zip(fn.inputs, in_grads):
+            in_grads = (None,) * len(inputs)
+        for t, g in zip(inputs, in_grads):
             creator = t._creator
-            if g is not None and t.requires_grad:
+            if creator is None:  # a leaf: its gradient is summed into .grad
+                if g is not None and t.requires_grad:
+                    if anomaly:
+                        _check_finite(fn, g, "backward (gradient of an input)")
+                    _accumulate(t, g, handed_out)
+                continue
+            if g is not None:  # an op's output (it requires grad): add g to what its creator receives
                 if anomaly:
                     _check_finite(fn, g, "backward (gradient of an input)")
-                if creator is None:
-                    _accumulate(t, g, handed_out)
-                else:
-                    previous = grads.get(creator)
-                    grads[creator] = g if previous is None else previous + g
-            if creator is not None:
-                waiting[creator] -= 1
-                if waiting[creator] == 0:
-                    ready.append(creator)
+                previous = grads.get(creator)
+                grads[creator] = g if previous is None else previous + g
+            left = waiting[creator] - 1
+            waiting[creator] = left
+            if left == 0:
+                ready.append(creator)
         if not retain_graph:
             fn.inputs = None
             fn.saved = ()
@@ -450,10 +456,11 @@ def _accumulate(leaf: "Tensor", g: Any, handed_out: set[int]) -> None:
     during this backward (it may be the very array still flowing to other nodes) or is
     read-only; then the sum goes to a new array.
     """
-    if isinstance(g, _numpy_scalar):
+    if type(g) is not _ndarray and isinstance(g, _numpy_scalar):
         g = backend.np.asarray(g)
-    if g.dtype != leaf.data.dtype:
-        g = g.astype(leaf.data.dtype)
+    dtype = leaf.data.dtype
+    if g.dtype is not dtype and g.dtype != dtype:
+        g = g.astype(dtype)
     if leaf.grad is None:
         leaf.grad = _owned(g, handed_out)
     elif leaf.grad.flags.writeable and id(_memory_owner(leaf.grad)) not in handed_out:

@@ -430,22 +430,27 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     (..., out_features). Gradients: dL/dx = g W, dL/dW = g^T x (summed over the batch),
     dL/db = sum of g over the batch, with g = dL/dy.
     """
-    require_tensor(input, "input", "linear")
-    if require_tensor(weight, "weight", "linear").ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
-    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+    x, w = require_tensor(input, "input", "linear").data, require_tensor(weight, "weight", "linear").data
+    if w.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {w.shape}")
+    if x.ndim == 0 or x.shape[-1] != w.shape[1]:
         raise ValueError(
-            f"linear: input of shape {input.shape} has {input.shape[-1] if input.ndim else 0} features in its last "
-            f"dimension, but the weight {weight.shape} expects in_features={weight.shape[1]}"
+            f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features in its last "
+            f"dimension, but the weight {w.shape} expects in_features={w.shape[1]}"
         )
-    input, weight = binary_operands(input, weight, "linear")
+    if bias is not None and bias.shape != (w.shape[0],):
+        raise ValueError(
+            f"linear: bias must have shape ({w.shape[0]},) to match the weight {tuple(w.shape)}, got {bias.shape}"
+        )
+    if x.dtype is w.dtype and type(x) is type(w) and (bias is None or type(bias.data) is type(w)
+                                                       and bias.data.dtype is w.dtype):
+        pass  # one dtype, one array type (the usual case): nothing to convert or check
+    else:
+        input, weight = binary_operands(input, weight, "linear")
+        if bias is not None:
+            weight, bias = binary_operands(weight, bias, "linear")
     if bias is None:
         return LinearFunction.apply(input, weight)
-    if bias.shape != (weight.shape[0],):
-        raise ValueError(
-            f"linear: bias must have shape ({weight.shape[0]},) to match the weight {weight.shape}, got {bias.shape}"
-        )
-    weight, bias = binary_operands(weight, bias, "linear")
     return LinearFunction.apply(input, weight, bias)
 
 
@@ -727,6 +732,8 @@ def _tensor(x: Any, op: str, name: str) -> Tensor:
 def _on_device_of(input: Tensor, other: Any, op: str, name: str) -> None:
     """``other`` (a Tensor or array) must be on ``input``'s device."""
     data = other.data if isinstance(other, Tensor) else other
+    if type(data) is backend.np.ndarray and type(input.data) is backend.np.ndarray:
+        return  # both on the CPU
     if backend.is_backend_array(data) and backend.device_of(data) != input.device:
         raise RuntimeError(f"{op}: input is on {input.device} but {name} is on {backend.device_of(data)}; "
                            "move one with .to()")
@@ -815,7 +822,9 @@ def _class_targets(input: Tensor, target: Any, op: str, ignore_index: int) -> tu
                          f"expected target shape {expected} (input is (N, C, ...), target (N, ...))")
     c = input.shape[1] if input.ndim >= 2 else input.shape[0]
     t = target.data
-    if t.size == 0 or (int(t.min()) >= 0 and int(t.max()) < c):  # the usual case, in two reductions
+    # The usual case in one reduction: read as unsigned integers, negative targets become
+    # huge (two's complement), so max < C says that every target is in [0, C).
+    if t.size == 0 or int(t.view(f"u{t.dtype.itemsize}").max()) < c:
         return c, not 0 <= ignore_index < c
     bad = (t != ignore_index) & ((t < 0) | (t >= c))
     if bool(bad.any()):

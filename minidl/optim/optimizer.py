@@ -139,16 +139,21 @@ class Optimizer:
             from .. import autograd
             with autograd.enable_grad():
                 loss = closure()
+        states = self.state
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                g = p.grad
+                if g is None:
                     continue
-                if p.grad.shape != p.shape:
-                    raise RuntimeError(f"gradient shape {p.grad.shape} does not match parameter shape {p.shape}")
-                state = self.state.setdefault(p, {})
-                if state:
-                    _follow_device(state, p.data)
-                self._update(p.data, p.grad, state, group)
+                x = p.data
+                if g.shape != x.shape:
+                    raise RuntimeError(f"gradient shape {g.shape} does not match parameter shape {x.shape}")
+                state = states.get(p)
+                if state is None:
+                    state = states[p] = {}
+                elif state:
+                    _follow_device(state, x)
+                self._update(x, g, state, group)
                 p._version.value += 1
         return loss
 
