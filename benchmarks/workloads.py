@@ -379,11 +379,11 @@ def chain_case(n_ops: int = 10_000) -> Case:
 
     steps, skipped = chain_steps(n_ops)
     note = (f"{len(gc.get_objects()):,} GC-tracked objects live in this process (importing torch adds ~145k); "
-            "minidl's graph is Python objects (4 per op outlive the collector's first passes: the Function, "
-            "the output Tensor, the scalar's 0-d constant Tensor and the inputs tuple), so building a long "
-            "chain triggers full garbage collections, about one every other step here, which makes this "
-            "workload's times bimodal (backward itself allocates none); "
-            "PyTorch's graph lives in C++")
+            "minidl's graph is Python objects (3 per op outlive the collector's first passes: the Function, "
+            "the output Tensor and the inputs tuple; the Python number is kept on the node, as PyTorch's "
+            "wrapped numbers, not as a 0-d constant tensor), so building a long chain triggers full garbage "
+            "collections in some steps, which makes this workload's times bimodal (backward itself "
+            "allocates none); PyTorch's graph lives in C++")
     return Case("chain", f"{n_ops:,}-op chain y = x*c*c*..., forward + backward (10 elements)", steps,
                 skipped=skipped, notes=[note])
 

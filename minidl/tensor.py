@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator, NamedTuple, ParamSpec, Sequence, Typ
 
 from . import autograd, backend
 from .autograd import Function, VersionCounter, run_backward
-from .ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub
+from .ops.arithmetic import Add, AddScalar, Div, MatMul, Mul, MulScalar, Neg, Pow, Sub, SubScalar
 from .ops.elementwise import (
     Abs,
     Cast,
@@ -436,21 +436,31 @@ class Tensor:
     # dtype rules above) and applies the op's Function from ``minidl/ops/``.
 
     def __add__(self, other: Any) -> "Tensor":
+        if _is_plain_number(other) and self.data.dtype.kind == "f":
+            return AddScalar.apply(self, c=other)
         return apply_binary(Add, self, other, "add")
 
     def __radd__(self, other: Any) -> "Tensor":
+        if _is_plain_number(other) and self.data.dtype.kind == "f":
+            return AddScalar.apply(self, c=other)  # c + x == x + c, exactly
         return apply_binary(Add, other, self, "add")
 
     def __sub__(self, other: Any) -> "Tensor":
+        if _is_plain_number(other) and self.data.dtype.kind == "f":
+            return SubScalar.apply(self, c=other)
         return apply_binary(Sub, self, other, "sub")
 
     def __rsub__(self, other: Any) -> "Tensor":
         return apply_binary(Sub, other, self, "sub")
 
     def __mul__(self, other: Any) -> "Tensor":
+        if _is_plain_number(other) and self.data.dtype.kind == "f":
+            return MulScalar.apply(self, c=other)
         return apply_binary(Mul, self, other, "mul")
 
     def __rmul__(self, other: Any) -> "Tensor":
+        if _is_plain_number(other) and self.data.dtype.kind == "f":
+            return MulScalar.apply(self, c=other)  # c * x == x * c, exactly
         return apply_binary(Mul, other, self, "mul")
 
     def __truediv__(self, other: Any) -> "Tensor":
@@ -1262,6 +1272,13 @@ def check_broadcast(op: str, *shapes: tuple) -> None:
     except ValueError:
         listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}"
         raise ValueError(f"{op}: shapes {listed} cannot be broadcast together") from None
+
+
+def _is_plain_number(x: Any) -> bool:
+    """A Python int or float (not a bool, not a NumPy scalar): with a floating tensor it is a
+    "wrapped number" (``MulScalar``, ``AddScalar``), which takes the tensor's dtype."""
+    kind = type(x)
+    return kind is float or kind is int
 
 
 def apply_binary(cls: type[Function], a: Any, b: Any, op: str) -> Tensor:

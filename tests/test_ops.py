@@ -74,6 +74,46 @@ def matmul_shapes(draw):
     }[kind]
 
 
+# a tensor and a plain Python number (PyTorch's "wrapped number": MulScalar, AddScalar)
+scalar_kwargs = st.fixed_dictionaries({"c": st.sampled_from([2.5, -3, 0.0, 1e-3])})
+test_mul_python_number = T.op_test(lambda a, c: a * c, lambda a, c: a * c, kwargs=lambda shapes: scalar_kwargs)
+test_rmul_python_number = T.op_test(lambda a, c: c * a, lambda a, c: c * a, kwargs=lambda shapes: scalar_kwargs)
+test_add_python_number = T.op_test(lambda a, c: a + c, lambda a, c: a + c, kwargs=lambda shapes: scalar_kwargs)
+test_radd_python_number = T.op_test(lambda a, c: c + a, lambda a, c: c + a, kwargs=lambda shapes: scalar_kwargs)
+test_sub_python_number = T.op_test(lambda a, c: a - c, lambda a, c: a - c, kwargs=lambda shapes: scalar_kwargs)
+
+
+@pytest.mark.parametrize("dtype", [md.float32, md.float64])
+@pytest.mark.parametrize("expr", ["x * c", "c * x", "x + c", "c + x", "x - c"])
+def test_python_numbers_give_the_bits_of_a_constant_tensor_and_its_gradient(expr, dtype):
+    """The wrapped-number ops compute exactly what the op with a 0-d constant of the tensor's
+    dtype computes, forward and backward; and their graph node saves nothing."""
+    rng = np.random.default_rng(0)
+    data, upstream = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    results = []
+    for c in (0.1, md.tensor(np.asarray(0.1, dtype=dtype))):  # a number; the same as a 0-d tensor
+        x = md.tensor(data, dtype=dtype, requires_grad=True)
+        y = eval(expr, {"x": x, "c": c})
+        y.backward(md.tensor(upstream, dtype=dtype))
+        results.append((y.numpy(), x.grad.copy(), y.grad_fn))
+    (y_num, g_num, fn_num), (y_ten, g_ten, fn_ten) = results
+    assert y_num.dtype == dtype and g_num.dtype == dtype
+    np.testing.assert_array_equal(y_num, y_ten)
+    np.testing.assert_array_equal(g_num, g_ten)
+    assert type(fn_num).__name__ in ("MulScalar", "AddScalar", "SubScalar") and fn_num.name == fn_ten.name
+    assert fn_num.saved == ()
+
+
+def test_python_numbers_with_integer_tensors_and_numpy_scalars_keep_the_general_rules():
+    """Integer and bool tensors, bools and NumPy scalars take the general path (dtype rules)."""
+    i = md.tensor([1, 2, 3])
+    assert (i * 2).dtype == md.int64 and (i * 2.5).dtype == md.float32
+    np.testing.assert_array_equal((i * 2.5).numpy(), [2.5, 5.0, 7.5])
+    x = md.tensor([1.0, 2.0], requires_grad=True)
+    assert type((x * True).grad_fn).__name__ == "Mul"
+    assert type((x * np.float64(2.0)).grad_fn).__name__ == "Mul" and (x * np.float64(2.0)).dtype == md.float32
+
+
 test_matmul = T.op_test(md.matmul, np.matmul, n_inputs=2, shapes=matmul_shapes())
 test_matmul_operator = T.op_test(lambda a, b: a @ b, np.matmul, n_inputs=2, shapes=matmul_shapes())
 

@@ -1,7 +1,8 @@
 """Differentiable operations as ``Function`` classes: array-level ``forward`` and
 ``backward`` side by side, with the calculus in each docstring.
 
-* ``arithmetic``: Add, Sub, Mul, Div, Pow, Neg, MatMul
+* ``arithmetic``: Add, Sub, Mul, Div, Pow, Neg, MatMul; MulScalar, AddScalar, SubScalar (a tensor
+  and a plain Python number)
 * ``elementwise``: Exp, Log, Sqrt, Abs, Tanh, Sigmoid, ReLU, LeakyReLU, Clip, Maximum,
   Minimum, Where, Cast, Clone, ToDevice
 * ``reduction``: Sum, Mean, Var, Max, Min, LogSumExp, Softmax, LogSoftmax

@@ -59,6 +59,64 @@ class Mul(Function):
         return ga, gb
 
 
+class MulScalar(Function):
+    """z = a * c for a plain Python number c;  dz/da = c.
+
+    PyTorch's "wrapped number": ``x * 2.5`` keeps c as a number in a's dtype, not as a 0-d
+    constant tensor input. The values are those of ``Mul`` with the constant; the graph
+    holds one object fewer per op and the node saves nothing (so an in-place change of
+    ``a`` afterwards is fine, as in PyTorch). A long chain of such ops gives the garbage
+    collector a quarter less to scan. Shown as "Mul", as PyTorch shows both as MulBackward0.
+    """
+
+    __slots__ = ("c",)
+
+    @property
+    def name(self) -> str:
+        return "Mul"
+
+    def forward(self, a: Any, c: float) -> Any:
+        self.c = a.dtype.type(c)
+        return a * self.c
+
+    def backward(self, gz: Any) -> tuple:
+        return (gz * self.c,)
+
+
+class AddScalar(Function):
+    """z = a + c for a plain Python number c;  dz/da = 1. A wrapped number, as
+    ``MulScalar``; shown as "Add"."""
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        return "Add"
+
+    def forward(self, a: Any, c: float) -> Any:
+        return a + a.dtype.type(c)
+
+    def backward(self, gz: Any) -> tuple:
+        return (gz,)
+
+
+class SubScalar(Function):
+    """z = a - c for a plain Python number c;  dz/da = 1. A wrapped number, as
+    ``MulScalar``; shown as "Sub"."""
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        return "Sub"
+
+    def forward(self, a: Any, c: float) -> Any:
+        return a - a.dtype.type(c)
+
+    def backward(self, gz: Any) -> tuple:
+        return (gz,)
+
+
 class Div(Function):
     """z = a / b;  dz/da = 1 / b, dz/db = -a / b^2."""
 
