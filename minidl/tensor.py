@@ -18,6 +18,11 @@ Dtype rules (written down once, tested in tests/test_tensor.py)
 * Tensor with tensor: NumPy's promotion (float32 with float64 gives float64), except that a
   0-d tensor does not promote a tensor with dimensions of the same kind (PyTorch's rule).
 * Gradients always have the dtype of their tensor.
+
+A floating tensor with a plain Python int or float (``x * 2.5``, ``x + 1``, ``x - 1``) is
+recorded as a "wrapped number" op, as in PyTorch: ``MulScalar``/``AddScalar``/``SubScalar``
+keep the number on the node instead of making a 0-d constant tensor for it (same values;
+one graph object fewer per op).
 """
 
 from __future__ import annotations
