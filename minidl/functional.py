@@ -442,10 +442,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ValueError(
             f"linear: bias must have shape ({w.shape[0]},) to match the weight {tuple(w.shape)}, got {bias.shape}"
         )
-    if x.dtype is w.dtype and type(x) is type(w) and (bias is None or type(bias.data) is type(w)
-                                                       and bias.data.dtype is w.dtype):
-        pass  # one dtype, one array type (the usual case): nothing to convert or check
-    else:
+    alike = x.dtype is w.dtype and type(x) is type(w)  # one dtype, one array type: the usual case
+    if bias is not None:
+        alike = alike and type(bias.data) is type(w) and bias.data.dtype is w.dtype
+    if not alike:  # promote dtypes and check devices by the general rules
         input, weight = binary_operands(input, weight, "linear")
         if bias is not None:
             weight, bias = binary_operands(weight, bias, "linear")

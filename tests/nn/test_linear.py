@@ -153,3 +153,20 @@ def test_non_tensor_input_is_the_same_clear_type_error_as_conv2d(bad):
 def test_non_tensor_input_error_matches_torch_kind(torch):
     with pytest.raises(TypeError):
         torch.nn.Linear(3, 2)([1.0, 2.0, 3.0])
+
+
+def test_linear_with_mixed_dtypes_promotes_by_the_dtype_rules():
+    """The fast path (one dtype) is skipped when dtypes differ: the general rules promote,
+    and each gradient keeps its own tensor's dtype."""
+    import minidl.nn.functional as F
+
+    x = md.tensor(np.ones((2, 3)), dtype=md.float64)
+    w = md.tensor(np.full((4, 3), 0.5, dtype=np.float32), requires_grad=True)
+    b = md.zeros(4, requires_grad=True)
+    y = F.linear(x, w, b)
+    assert y.dtype == md.float64
+    np.testing.assert_array_equal(y.numpy(), np.full((2, 4), 1.5))
+    y.sum().backward()
+    assert w.grad.dtype == np.float32 and b.grad.dtype == np.float32
+    np.testing.assert_array_equal(w.grad, np.full((4, 3), 2.0))
+    assert F.linear(md.ones(2, 3), w, md.zeros(4, dtype=md.float64)).dtype == md.float64
