@@ -797,6 +797,10 @@ def pseudo_huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", de
     return _reduce(z2 / (sqrt(z2 + 1.0) + 1.0) * (delta * delta), reduction)
 
 
+#: The unsigned integer dtype of each integer width (for reading targets as unsigned).
+_UNSIGNED = {size: backend.np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
+
+
 def _class_targets(input: Tensor, target: Any, op: str, ignore_index: int) -> tuple[int, bool]:
     """Validate integer class targets; return the number of classes C and whether no target
     can equal ``ignore_index`` (all in [0, C) and ignore_index outside it).
@@ -804,27 +808,25 @@ def _class_targets(input: Tensor, target: Any, op: str, ignore_index: int) -> tu
     input (N, C) or (N, C, d1, ...) (or (C,)), target (N,) or (N, d1, ...) (or ()) of
     integers in [0, C) or equal to ignore_index.
     """
-    input = _tensor(input, op, "input")
-    target = _tensor(target, op, "target")
+    x = _tensor(input, op, "input").data
+    t = _tensor(target, op, "target").data
     _on_device_of(input, target, op, "target")
-    if input.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be floating point (logits/log-probabilities), got dtype {input.dtype}")
-    if input.ndim < 1:
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point (logits/log-probabilities), got dtype {x.dtype}")
+    if x.ndim < 1:
         raise ValueError(f"{op}: input must be (N, C) or (N, C, d1, ...), got a scalar")
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target must hold integer class indices (e.g. int64), got dtype {target.dtype}; "
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold integer class indices (e.g. int64), got dtype {t.dtype}; "
                         "convert with target.long()")
-    expected = (input.shape[0],) + input.shape[2:] if input.ndim >= 2 else ()
-    if input.ndim == 1:
-        expected = ()
-    if target.shape != expected:
-        raise ValueError(f"{op}: target shape {target.shape} does not match input shape {input.shape}: "
+    shape = x.shape
+    expected = (shape[0],) + shape[2:] if x.ndim >= 2 else ()
+    if t.shape != expected:
+        raise ValueError(f"{op}: target shape {t.shape} does not match input shape {shape}: "
                          f"expected target shape {expected} (input is (N, C, ...), target (N, ...))")
-    c = input.shape[1] if input.ndim >= 2 else input.shape[0]
-    t = target.data
+    c = shape[1] if x.ndim >= 2 else shape[0]
     # The usual case in one reduction: read as unsigned integers, negative targets become
     # huge (two's complement), so max < C says that every target is in [0, C).
-    if t.size == 0 or int(t.view(f"u{t.dtype.itemsize}").max()) < c:
+    if t.size == 0 or int(t.view(_UNSIGNED[t.dtype.itemsize]).max()) < c:
         return c, not 0 <= ignore_index < c
     bad = (t != ignore_index) & ((t < 0) | (t >= c))
     if bool(bad.any()):
