@@ -441,17 +441,17 @@ class Tensor:
     # dtype rules above) and applies the op's Function from ``minidl/ops/``.
 
     def __add__(self, other: Any) -> "Tensor":
-        if _is_plain_number(other) and self.data.dtype.kind == "f":
+        if _wraps_number(self, other):
             return AddScalar.apply(self, c=other)
         return apply_binary(Add, self, other, "add")
 
     def __radd__(self, other: Any) -> "Tensor":
-        if _is_plain_number(other) and self.data.dtype.kind == "f":
+        if _wraps_number(self, other):
             return AddScalar.apply(self, c=other)  # c + x == x + c, exactly
         return apply_binary(Add, other, self, "add")
 
     def __sub__(self, other: Any) -> "Tensor":
-        if _is_plain_number(other) and self.data.dtype.kind == "f":
+        if _wraps_number(self, other):
             return SubScalar.apply(self, c=other)
         return apply_binary(Sub, self, other, "sub")
 
@@ -459,12 +459,12 @@ class Tensor:
         return apply_binary(Sub, other, self, "sub")
 
     def __mul__(self, other: Any) -> "Tensor":
-        if _is_plain_number(other) and self.data.dtype.kind == "f":
+        if _wraps_number(self, other):
             return MulScalar.apply(self, c=other)
         return apply_binary(Mul, self, other, "mul")
 
     def __rmul__(self, other: Any) -> "Tensor":
-        if _is_plain_number(other) and self.data.dtype.kind == "f":
+        if _wraps_number(self, other):
             return MulScalar.apply(self, c=other)  # c * x == x * c, exactly
         return apply_binary(Mul, other, self, "mul")
 
@@ -1279,11 +1279,12 @@ def check_broadcast(op: str, *shapes: tuple) -> None:
         raise ValueError(f"{op}: shapes {listed} cannot be broadcast together") from None
 
 
-def _is_plain_number(x: Any) -> bool:
-    """A Python int or float (not a bool, not a NumPy scalar): with a floating tensor it is a
-    "wrapped number" (``MulScalar``, ``AddScalar``), which takes the tensor's dtype."""
+def _wraps_number(t: Tensor, x: Any) -> bool:
+    """True when ``t`` is floating and ``x`` a plain Python int or float (not a bool, not a
+    NumPy scalar): ``t`` op ``x`` is then a "wrapped number" op (``MulScalar``, ``AddScalar``,
+    ``SubScalar``), the number taking ``t``'s dtype."""
     kind = type(x)
-    return kind is float or kind is int
+    return (kind is float or kind is int) and t.data.dtype.kind == "f"
 
 
 def apply_binary(cls: type[Function], a: Any, b: Any, op: str) -> Tensor:
