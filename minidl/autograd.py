@@ -274,13 +274,6 @@ def _version_of(t: "Tensor") -> int:
     return 0 if counter is None else counter.value
 
 
-def _holds(saved: tuple, array: Any) -> bool:
-    for a in saved:
-        if a is array:
-            return True
-    return False
-
-
 def _watch(fn: Function, inputs: tuple, out: "Tensor") -> None:
     """Remember the version of every tensor whose array ``fn.saved`` holds.
 
@@ -288,11 +281,11 @@ def _watch(fn: Function, inputs: tuple, out: "Tensor") -> None:
     input itself stays reachable through ``fn.inputs``. A tuple of plain numbers, which the
     garbage collector stops tracking, so deep graphs give it less to scan. For a saved
     *output* the node keeps the output's counter instead of the output, which would be a
-    reference cycle.
+    reference cycle. Saved arrays are recognised by identity (``id``), never by value.
     """
-    saved = fn.saved
-    fn._versions = tuple([_version_of(t) if _holds(saved, t.data) else None for t in inputs])
-    if _holds(saved, out.data):
+    saved_ids = [id(a) for a in fn.saved]
+    fn._versions = tuple([_version_of(t) if id(t.data) in saved_ids else None for t in inputs])
+    if id(out.data) in saved_ids:
         counter = out._version
         fn._out_version = (counter, counter.value)
     else:
