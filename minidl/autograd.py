@@ -268,23 +268,24 @@ class Function:
         return out
 
 
-def _version_of(t: "Tensor") -> int:
-    """A tensor's current version (0 until its counter exists, see ``Tensor._version``)."""
-    counter = t._vc
-    return 0 if counter is None else counter.value
-
-
 def _watch(fn: Function, inputs: tuple, out: "Tensor") -> None:
     """Remember the version of every tensor whose array ``fn.saved`` holds.
 
-    ``fn._versions[i]`` is input ``i``'s version (None when its array is not saved): the
-    input itself stays reachable through ``fn.inputs``. A tuple of plain numbers, which the
-    garbage collector stops tracking, so deep graphs give it less to scan. For a saved
-    *output* the node keeps the output's counter instead of the output, which would be a
-    reference cycle. Saved arrays are recognised by identity (``id``), never by value.
+    ``fn._versions[i]`` is input ``i``'s version (None when its array is not saved; 0 when
+    it has no counter yet, see ``Tensor._version``): the input itself stays reachable
+    through ``fn.inputs``. A tuple of plain numbers, which the garbage collector stops
+    tracking, so deep graphs give it less to scan. For a saved *output* the node keeps the
+    output's counter instead of the output, which would be a reference cycle. Saved arrays
+    are recognised by identity (``id``), never by value.
     """
-    saved_ids = [id(a) for a in fn.saved]
-    fn._versions = tuple([_version_of(t) if id(t.data) in saved_ids else None for t in inputs])
+    saved_ids = list(map(id, fn.saved))
+    versions = []
+    for t in inputs:
+        if id(t.data) not in saved_ids:
+            versions.append(None)
+        else:
+            versions.append(0 if t._vc is None else t._vc.value)
+    fn._versions = tuple(versions)
     if id(out.data) in saved_ids:
         counter = out._version
         fn._out_version = (counter, counter.value)

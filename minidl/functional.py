@@ -723,12 +723,6 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def _tensor(x: Any, op: str, name: str) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
-    return x
-
-
 def _on_device_of(input: Tensor, other: Any, op: str, name: str) -> None:
     """``other`` (a Tensor or array) must be on ``input``'s device."""
     data = other.data if isinstance(other, Tensor) else other
@@ -740,7 +734,7 @@ def _on_device_of(input: Tensor, other: Any, op: str, name: str) -> None:
 
 
 def _regression_pair(input: Any, target: Any, op: str) -> tuple[Tensor, Tensor]:
-    input, target = _tensor(input, op, "input"), _tensor(target, op, "target")
+    input, target = require_tensor(input, "input", op), require_tensor(target, "target", op)
     _on_device_of(input, target, op, "target")
     if input.shape != target.shape:
         raise ValueError(f"{op}: input shape {input.shape} and target shape {target.shape} differ "
@@ -808,8 +802,8 @@ def _class_targets(input: Tensor, target: Any, op: str, ignore_index: int) -> tu
     input (N, C) or (N, C, d1, ...) (or (C,)), target (N,) or (N, d1, ...) (or ()) of
     integers in [0, C) or equal to ignore_index.
     """
-    x = _tensor(input, op, "input").data
-    t = _tensor(target, op, "target").data
+    x = require_tensor(input, "input", op).data
+    t = require_tensor(target, "target", op).data
     _on_device_of(input, target, op, "target")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: input must be floating point (logits/log-probabilities), got dtype {x.dtype}")

@@ -124,13 +124,14 @@ class Optimizer:
     # ------------------------------------------------------------------ steps
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: ``p.grad = None`` (default) or fill them with zeros in place."""
-        for p in self._all_params():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad[...] = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad[...] = 0
 
     def step(self, closure: Any = None) -> Any:
         """Update every parameter with a gradient (``p.grad is None`` is skipped); return closure()."""
