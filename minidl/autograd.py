@@ -279,7 +279,7 @@ def _watch(fn: Function, inputs: tuple, out: "Tensor") -> None:
     are recognised by identity (``id``), never by value.
     """
     saved_ids = list(map(id, fn.saved))
-    versions = []
+    versions: list[int | None] = []
     for t in inputs:
         if id(t.data) not in saved_ids:
             versions.append(None)
