@@ -49,6 +49,7 @@ class Mode:
     samples: int  # timed samples per implementation (fewer for slow steps, see budget_s)
     rounds: int  # interleaving rounds the samples are spread over
     budget_s: float  # per workload, a soft cap on the timed rounds
+    settle_s: float = timing.SETTLE_S  # untimed work at the start of every block (see benchmarks.timing)
     cnn_batch: int = 64
     tanh_width: int = 4096
     chain_ops: int = 10_000
@@ -63,8 +64,8 @@ MODES = {
     "full": Mode("full", warmup=10, samples=120, rounds=10, budget_s=12.0),
     "quick": Mode("quick", warmup=3, samples=24, rounds=4, budget_s=1.5, mem_steps=100, growth_steps=300,
                   per_op_inner=100, fit_epochs=2),
-    "smoke": Mode("smoke", warmup=1, samples=3, rounds=3, budget_s=0.5, cnn_batch=4, tanh_width=64, chain_ops=200,
-                  mem_steps=5, growth_steps=10, per_op_inner=5, fit_epochs=1, fit_train=128),
+    "smoke": Mode("smoke", warmup=1, samples=3, rounds=3, budget_s=0.5, settle_s=0.005, cnn_batch=4, tanh_width=64,
+                  chain_ops=200, mem_steps=5, growth_steps=10, per_op_inner=5, fit_epochs=1, fit_train=128),
 }
 
 
@@ -124,7 +125,7 @@ def run_timed(name: str, make: Callable[[], workloads.Case], mode: Mode, log: Ca
                              "skipped": dict(case.skipped), "results": {}}
     if case.steps:
         entry["results"] = timing.interleaved(case.steps, warmup=mode.warmup, samples=mode.samples, rounds=mode.rounds,
-                                              inner=case.inner, budget_s=mode.budget_s)
+                                              inner=case.inner, budget_s=mode.budget_s, settle_s=mode.settle_s)
         entry["inner"] = case.inner
     res = entry["results"]
     entry["ratios"] = {"minidl/numpy": _ratio(res, "minidl", "numpy"), "minidl/torch": _ratio(res, "minidl", "torch")}

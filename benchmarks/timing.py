@@ -4,13 +4,22 @@ Every implementation is warmed up, then timed in *rounds*: in each round each
 implementation (minidl, numpy, torch, rotating who goes first) runs one *block* of steps,
 each step timed on its own. The report is the median over all timed steps, with quartiles.
 
-Why blocks and not strict alternation step by step: PyTorch (OpenMP, MKL) and NumPy
-(OpenBLAS) keep their worker threads spinning for a few milliseconds after each parallel
-call. On a 2-core machine those spinning threads steal the cores from whichever library
-runs next, so the first step after a switch is up to 4x slower, for every library alike.
-Each block therefore begins with untimed *settle* steps (about 5 ms of work) before its
-timed steps. Rounds still interleave the implementations, so a burst of load from other
-processes hits all of them alike, and the medians drop the occasional scheduler hiccup.
+Why blocks and not strict alternation step by step: NumPy's OpenBLAS and PyTorch's OpenMP
+keep their worker threads spinning after each parallel call, waiting for the next one.
+OpenBLAS's workers spin for 2^28 ticks of the CPU's time-stamp counter (THREAD_TIMEOUT in
+its thread server), about 0.1 s. On a 2-core machine a spinning thread takes a core from
+whichever library runs next. Measured on the 2-CPU machine of the README table (OpenBLAS
+0.3.31, torch 2.13), one MLP batch-128 step:
+
+* PyTorch's took 3.0-3.2 ms on its own, 6.7-7.9 ms when it started up to 20 ms after NumPy
+  work, and 3.0 ms after a 100 ms pause;
+* the NumPy floor's took 2.0-2.2 ms, and 3.0-3.1 ms when it started up to 5 ms after PyTorch.
+
+Each block therefore begins with ``settle_s`` (0.15 s) of untimed steps, so that the other
+library's threads have gone to sleep before the timed steps start. (With 5 ms of settling,
+the first version of this harness reported PyTorch's MLP steps 2-3x slower than they are.)
+Rounds still interleave the implementations, so a burst of load from other processes hits
+all of them alike, and the medians drop the occasional scheduler hiccup.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ try:  # POSIX only: minor page faults show memory the C allocator gave back and 
 except ImportError:  # pragma: no cover - Windows
     resource = None
 
-SETTLE_S = 0.005  # untimed work at the start of each block
+SETTLE_S = 0.15  # untimed work at the start of each block: longer than OpenBLAS's ~0.1 s spin
 BLOCK_S = 0.03  # timed work per block
 
 
@@ -43,7 +52,7 @@ def _call(fn: Callable[[], Any], inner: int) -> float:
 
 
 def interleaved(steps: dict[str, Callable[[], Any]], *, warmup: int, samples: int, rounds: int, inner: int = 1,
-                budget_s: float | None = None) -> dict[str, dict[str, float]]:
+                budget_s: float | None = None, settle_s: float = SETTLE_S) -> dict[str, dict[str, float]]:
     """Seconds per call of each step: ``{impl: {"median", "p25", "p75", "n", ...}}``, with
     ``minor_faults_per_call``: pages the process had to map afresh per call (each costs
     about a microsecond; many mean the C allocator returns freed memory to the OS and the
@@ -53,6 +62,7 @@ def interleaved(steps: dict[str, Callable[[], Any]], *, warmup: int, samples: in
     spread over ``rounds`` rounds (fewer when the steps are slow and ``budget_s``, the soft
     time cap for the timed part, would be exceeded; at least 3 rounds of 1). One sample is
     the mean time of ``inner`` back-to-back calls (for steps too short to time one by one).
+    Each block starts with at least one untimed call, repeated until ``settle_s`` has passed.
     """
     names = list(steps)
     estimate = {}
@@ -68,7 +78,6 @@ def interleaved(steps: dict[str, Callable[[], Any]], *, warmup: int, samples: in
         if affordable < samples:
             rounds = max(3, min(rounds, int(affordable)))
             block = max(1, int(affordable) // rounds)
-    settle = {name: min(50, math.ceil(SETTLE_S / max(estimate[name] * inner, 1e-9))) for name in names}
     gc.collect()
     collected: dict[str, list[list[float]]] = {name: [] for name in names}
     faults = dict.fromkeys(names, 0)
@@ -76,7 +85,9 @@ def interleaved(steps: dict[str, Callable[[], Any]], *, warmup: int, samples: in
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
             fn = steps[name]
-            for _ in range(settle[name] * inner):
+            settled = time.perf_counter() + settle_s
+            fn()
+            while time.perf_counter() < settled:
                 fn()
             before = _minor_faults()
             collected[name].append([_call(fn, inner) for _ in range(block)])

@@ -9,6 +9,7 @@ in its tiny ``smoke`` mode and must write valid JSON and markdown. No wall time 
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -217,7 +218,7 @@ def test_fit_digits_data_is_the_fixed_split():
 def test_interleaved_timing_takes_turns():
     calls = []
     steps = {name: (lambda name=name: calls.append(name)) for name in ("a", "b", "c")}
-    out = timing.interleaved(steps, warmup=1, samples=6, rounds=3, inner=2)
+    out = timing.interleaved(steps, warmup=1, samples=6, rounds=3, inner=2, settle_s=0.0)
     assert set(out) == {"a", "b", "c"}
     for r in out.values():
         assert r["n"] == 6 and 0 <= r["p25"] <= r["median"] <= r["p75"]
@@ -225,6 +226,26 @@ def test_interleaved_timing_takes_turns():
     runs = [name for i, name in enumerate(calls[6:]) if i == 0 or calls[6 + i - 1] != name]
     # each round runs every implementation as one block, and the first slot rotates
     assert runs == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+
+
+def test_interleaved_settles_each_block_for_settle_s_before_timing():
+    """Every block begins with untimed calls for settle_s seconds (at least one call), so that
+    another library's spinning threads have stopped before the timed calls start."""
+    log: list[tuple[str, float]] = []
+    steps = {name: (lambda name=name: log.append((name, time.perf_counter()))) for name in ("a", "b", "c")}
+    settle_s = 0.02
+    timing.interleaved(steps, warmup=1, samples=6, rounds=3, settle_s=settle_s)
+    runs: list[list[float]] = []  # the call times of each run of one step
+    for i, (name, t) in enumerate(log):
+        if i == 0 or log[i - 1][0] != name:
+            runs.append([])
+        runs[-1].append(t)
+    assert [len(r) for r in runs[:3]] == [1, 1, 1]  # warm-up: one call each
+    blocks = runs[3:]
+    assert len(blocks) == 9  # 3 rounds of 3 blocks
+    for calls in blocks:
+        assert len(calls) >= 3  # settle calls, then the 2 timed calls
+        assert calls[-2] - calls[0] >= settle_s  # the first timed call comes settle_s after the block began
 
 
 @pytest.mark.skipif(timing.resource is None, reason="page-fault counts need the POSIX resource module")
