@@ -43,7 +43,7 @@ import contextlib
 import os
 import threading
 import traceback
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from . import backend
 
@@ -441,6 +441,18 @@ def run_backward(root: "Tensor", grad: Any, retain_graph: bool) -> None:
         if not retain_graph:
             fn.inputs = None
             fn.saved = ()
+
+
+def clear_grads(params: "Iterable[Tensor]", set_to_none: bool = True) -> None:
+    """Forget the gradients of ``params`` (``Module.zero_grad`` and ``Optimizer.zero_grad``):
+    ``p.grad = None`` (default, like PyTorch 2), or fill them with zeros in place."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad[...] = 0
 
 
 def _accumulate(leaf: "Tensor", g: Any, handed_out: set[int]) -> None:

@@ -323,13 +323,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: ``grad = None`` (default, like PyTorch 2) or fill them with
         zeros in place (``set_to_none=False``), exactly as ``Optimizer.zero_grad`` does."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad[...] = 0
+        autograd.clear_grads(self.parameters(), set_to_none)
 
     # ------------------------------------------------------------------ devices and dtypes
 

@@ -20,7 +20,7 @@ import math
 import numbers
 from typing import Any, Iterable
 
-from .. import backend
+from .. import autograd, backend
 from ..tensor import Tensor
 
 
@@ -124,20 +124,12 @@ class Optimizer:
     # ------------------------------------------------------------------ steps
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: ``p.grad = None`` (default) or fill them with zeros in place."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad[...] = 0
+        autograd.clear_grads(self._all_params(), set_to_none)
 
     def step(self, closure: Any = None) -> Any:
         """Update every parameter with a gradient (``p.grad is None`` is skipped); return closure()."""
         loss = None
         if closure is not None:
-            from .. import autograd
             with autograd.enable_grad():
                 loss = closure()
         states = self.state
