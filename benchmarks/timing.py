@@ -37,7 +37,6 @@ except ImportError:  # pragma: no cover - Windows
     resource = None
 
 SETTLE_S = 0.15  # untimed work at the start of each block: longer than OpenBLAS's ~0.1 s spin
-BLOCK_S = 0.03  # timed work per block
 
 
 def _minor_faults() -> int:
