@@ -53,3 +53,17 @@ def test_every_runtime_dependency_has_a_floor_to_test(cfg):
     floors = dict(re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9][0-9.]*)", r).groups() for r in reqs)
     assert set(floors) == {"numpy", "matplotlib", "tqdm"}
     assert int(floors["numpy"].split(".")[0]) >= 2
+
+
+def test_test_and_lessons_extras_install_what_the_suite_and_runner_import(cfg):
+    """`pip install -e ".[test]"` must bring every optional package the suite runs with, or
+    the notebook tests skip and the runner's page tests fail on a clean machine (a merge
+    once dropped them); `.[lessons]` brings the runner's markdown renderer."""
+    extras = cfg["options.extras_require"]
+
+    def names(extra: str) -> set[str]:
+        return {re.split(r"[<>=!~ ]", r, maxsplit=1)[0].lower() for r in lines(extras[extra])}
+
+    assert {"pytest", "hypothesis", "ruff", "mypy", "markdown-it-py", "jupytext", "nbclient",
+            "ipykernel"} <= names("test")
+    assert names("lessons") == {"markdown-it-py"}
