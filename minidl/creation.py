@@ -8,6 +8,7 @@ generator (``md.manual_seed``).
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from . import backend
@@ -36,7 +37,13 @@ def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False, device: st
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False,
          device: str | None = None) -> Tensor:
-    """A tensor filled with ``fill_value``."""
+    """A tensor filled with ``fill_value``; without ``dtype``, the dtype follows the value as in
+    ``torch.full``: bool for True/False, int64 for integers, float32 for other numbers."""
+    if dtype is None:
+        if isinstance(fill_value, (bool, backend.np.bool_)):
+            dtype = backend.bool_
+        elif isinstance(fill_value, numbers.Integral):
+            dtype = backend.int64
     xp = backend.module_for_device(device)
     return _make(xp.full(shape_args((shape,)), fill_value, dtype=_float(dtype)), requires_grad)
 

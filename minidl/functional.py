@@ -37,6 +37,7 @@ from .tensor import (
     matrix_product,
     one_axis,
     require_tensor,
+    tensors_dtype,
     true_divide,
 )
 
@@ -307,7 +308,7 @@ def _same_device(tensors: Sequence[Any], op: str) -> list[Tensor]:
     devices = {t.device for t in ts}
     if len(devices) > 1:
         raise RuntimeError(f"{op}: tensors are on different devices {sorted(devices)}")
-    dtype = backend.result_type(*[t.dtype for t in ts])
+    dtype = tensors_dtype([t.dtype for t in ts])
     return [t.astype(dtype) for t in ts]
 
 

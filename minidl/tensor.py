@@ -56,7 +56,7 @@ from .ops.elementwise import (
 from .ops.indexing import Flip, Gather, MaskedFill, Repeat, Roll, ScatterAdd, Triangle
 from .ops.numeric import Ceil, Cos, Cumsum, Floor, Norm, Prod, Round, Sign, Sin
 from .ops.ordering import sort_indices
-from .ops.reduction import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Sum, Var, normalize_axes
+from .ops.reduction import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Std, Sum, Var, normalize_axes
 from .ops.shape import BasicGetItem, BroadcastTo, GetItem, Reshape, Transpose, is_basic_index
 
 _SCALARS = (int, float, bool)
@@ -370,7 +370,7 @@ class Tensor:
                                f"{self.device}")
         return data
 
-    def add_(self, other: Any, alpha: builtins.float = 1.0) -> "Tensor":
+    def add_(self, other: Any, alpha: builtins.float = 1) -> "Tensor":
         """``self += alpha * other`` in place."""
         self._check_inplace("add_")
         other = self._operand_array(other)
@@ -380,9 +380,15 @@ class Tensor:
             self.data += alpha * other
         return self._bump()
 
-    def sub_(self, other: Any, alpha: builtins.float = 1.0) -> "Tensor":
-        """``self -= alpha * other`` in place."""
-        return self.add_(other, alpha=-alpha)
+    def sub_(self, other: Any, alpha: builtins.float = 1) -> "Tensor":
+        """``self -= alpha * other`` in place (an integer tensor stays integer: ``t -= 1``)."""
+        self._check_inplace("sub_")
+        other = self._operand_array(other)
+        if alpha == 1:
+            self.data -= other
+        else:
+            self.data -= alpha * other
+        return self._bump()
 
     def mul_(self, other: Any) -> "Tensor":
         self._check_inplace("mul_")
@@ -605,7 +611,10 @@ class Tensor:
         becomes max, as in PyTorch (min(max(x, min), max))."""
         if min is None and max is None:
             raise ValueError("clip: give at least one of min and max")
-        return Clip.apply(self, lo=min, hi=max)
+        lo, hi = _python_number(min, "clip", "min"), _python_number(max, "clip", "max")
+        fractional = isinstance(lo, builtins.float) or isinstance(hi, builtins.float)
+        x = self._as_float() if fractional and self.dtype.kind in "iu" else self  # int with 0.5: float32, as torch
+        return Clip.apply(x, lo=lo, hi=hi)
 
     clamp = clip
 
@@ -637,8 +646,8 @@ class Tensor:
     @dim_aliases
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: int | None = None) -> "Tensor":
-        """sqrt of ``var`` (same arguments)."""
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        """sqrt of ``var`` (same arguments); the gradient is 0 where the result is 0."""
+        return Std.apply(self._as_float(), axis=dim, keepdims=keepdim, correction=_correction(unbiased, correction))
 
     @dim_aliases
     def amax(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
@@ -1204,6 +1213,19 @@ def _is_scalar_like(x: Any) -> bool:
     return backend.is_backend_array(x) and x.ndim == 0
 
 
+def _python_number(value: Any, op: str, name: str) -> Any:
+    """A bound such as clip's as a Python int or float (None stays None), so that it does not
+    change the tensor's dtype (a NumPy float64 scalar would promote float32 under NumPy's rules,
+    not PyTorch's)."""
+    if value is None:
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return builtins.float(value)
+    raise TypeError(f"{op}: {name} must be a number or None, got {type(value).__name__}")
+
+
 def binary_operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
     """``a`` and ``b`` as tensors of one dtype on one device (the dtype rules above)."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):
@@ -1230,6 +1252,14 @@ def _wrap(value: Any, like: Tensor, op: str) -> Tensor:
 
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def tensors_dtype(dtypes: Sequence[Any]) -> Any:
+    """The dtype that dimensioned tensors of ``dtypes`` share when joined (``cat``, ``stack``),
+    by PyTorch's rule: the highest category wins (float > integer > bool) and keeps its own
+    dtype, so float16 with int64 stays float16 (NumPy's rule would give float64)."""
+    top = builtins.max(_CATEGORY.get(d.kind, 3) for d in dtypes)
+    return backend.result_type(*[d for d in dtypes if _CATEGORY.get(d.kind, 3) == top])
 
 
 def _promote(a: Tensor, b: Tensor, op: str) -> tuple[Tensor, Tensor]:

@@ -163,12 +163,30 @@ test_var = T.op_test(
     lambda x, correction, **kw: x.var(correction=correction, **kw),
     lambda x, correction, **kw: np.var(x, ddof=correction, **kw), kwargs=var_kwargs,
 )
+
+
+def test_std_gradient_is_zero_on_a_constant_slice_like_torch():
+    """sqrt's 1 / (2 y) is infinite at y = 0; std's gradient there is 0 (PyTorch), not NaN."""
+    x = md.tensor([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]], requires_grad=True)
+    x.std(dim=1).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0.0, 0.0, 0.0], [-0.5, 0.0, 0.5]])
+    x = md.tensor([2.0], requires_grad=True)  # n - correction = 0: NaN value and gradient, as torch
+    x.std().backward()
+    assert np.isnan(x.grad).all()
+
+
 # distinct values at least 2 * eps apart: the max/min gradient is only defined without ties
 spread = st.integers(-40, 40).map(lambda k: k * 0.125 + 0.01)
 test_amax = T.op_test(lambda x, **kw: x.amax(**kw), lambda x, **kw: np.max(x, **kw), kwargs=axis_kwargs,
                       unique=True, elements=spread)
 test_amin = T.op_test(lambda x, **kw: x.amin(**kw), lambda x, **kw: np.min(x, **kw), kwargs=axis_kwargs,
                       unique=True, elements=spread)
+# std's gradient (x - mean) / ((n - correction) std): values 0.125 apart keep std far from its kink at 0
+test_std = T.op_test(
+    lambda x, correction, **kw: x.std(correction=correction, **kw),
+    lambda x, correction, **kw: np.std(x, ddof=correction, **kw), kwargs=var_kwargs, unique=True,
+    elements=spread,
+)
 test_logsumexp = T.op_test(
     md.logsumexp, lambda x, axis, keepdims: np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)),
     kwargs=axis_kwargs,

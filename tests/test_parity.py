@@ -625,3 +625,68 @@ def test_readme_pytorch_style_loop_runs_unchanged_under_torch(tmp_path, monkeypa
     assert "minidl" not in code
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md (PyTorch-style loop, under torch)", "exec"), {})
+
+
+# ----------------------------------------------------------------- dtypes and values an outside sweep found
+# (each of these differed from torch 2.13 before the fix)
+
+
+def test_inplace_subtraction_keeps_an_integer_tensor_integer():
+    a = md.tensor([5, 6])
+    a -= 1  # sub_ used to multiply by the float -1.0, which cannot be cast back to int64
+    assert a.dtype == md.int64 and a.tolist() == [4, 5]
+    a.sub_(md.tensor([1, 1]))
+    a.sub_(1, alpha=2)
+    assert a.tolist() == [1, 2]
+    f = md.tensor([1.0, 2.0])
+    f.sub_(md.tensor([2.0, 2.0]), alpha=0.5)
+    assert f.tolist() == [0.0, 1.0]
+
+
+def test_clamp_dtype_follows_torch():
+    torch = _torch()
+    for data, bounds in [([1, 2, 3], (0.5, 1.5)), ([1, 2, 3], (0, 2)), ([1.0, 2.0], (np.float64(0.5), None)),
+                         ([1, 2, 3], (np.float64(1.5), None)), ([1.0, 5.0], (None, np.int64(3)))]:
+        ours, theirs = md.tensor(data).clamp(*bounds), torch.tensor(data).clamp(*[
+            None if b is None else b.item() if isinstance(b, np.generic) else b for b in bounds])
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), (data, bounds)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(TypeError, match="clip: min must be a number"):
+        md.tensor([1.0]).clamp("0")
+
+
+def test_cat_and_stack_promote_like_torch():
+    torch = _torch()
+    for dtypes in [("float32", "int64"), ("float16", "int64"), ("float32", "float64"), ("bool", "int32"),
+                   ("uint8", "int8"), ("float16", "float32", "int64")]:
+        ours = md.cat([md.tensor([1], dtype=d) for d in dtypes])
+        theirs = torch.cat([torch.tensor([1], dtype=getattr(torch, d)) for d in dtypes])
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), dtypes
+        assert md.stack([md.tensor([1], dtype=d) for d in dtypes]).dtype == ours.dtype
+
+
+def test_full_takes_its_dtype_from_the_fill_value_like_torch():
+    torch = _torch()
+    for value in [3, True, 2.5, np.int32(2), np.float64(1.0)]:
+        theirs = torch.full((2,), value.item() if isinstance(value, np.generic) else value).dtype
+        assert str(md.full((2,), value).dtype) == str(theirs).replace("torch.", ""), value
+    assert md.full((2,), 3, dtype=md.float64).dtype == md.float64
+
+
+def test_integer_sums_products_and_cumsums_are_int64_like_torch():
+    u = md.tensor(np.array([200, 100], dtype=np.uint8))
+    for result in (u.sum(), u.prod(), u.cumsum(0), md.tensor([True, True]).sum()):
+        assert result.dtype == md.int64
+    assert u.sum().item() == 300 and u.cumsum(0).tolist() == [200, 300]
+
+
+def test_sign_of_nan_is_zero_like_torch():
+    np.testing.assert_array_equal(md.tensor([float("nan"), -2.0, 0.0, 3.0]).sign().numpy(), [0.0, -1.0, 0.0, 1.0])
+    assert md.tensor([1, -3]).sign().tolist() == [1, -1]
+
+
+def test_a_dim_given_twice_is_refused_like_torch():
+    x = md.randn(2, 3)
+    for dims in [(0, 0), (1, -1)]:
+        with pytest.raises(ValueError, match="appears more than once"):
+            x.sum(dim=dims)

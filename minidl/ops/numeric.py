@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import backend
 from ..autograd import Function
-from .reduction import expand, normalize_axes
+from .reduction import accumulator_dtype, expand, normalize_axes
 
 
 class Sin(Function):
@@ -61,10 +61,12 @@ class _PiecewiseConstant(Function):
 
 
 class Sign(_PiecewiseConstant):
-    """y = -1, 0 or 1 for x < 0, x = 0, x > 0;  dy/dx = 0."""
+    """y = -1, 0 or 1 for x < 0, x = 0, x > 0 (0 for NaN, as PyTorch; NumPy gives NaN);  dy/dx = 0."""
 
     def apply_array(self, x: Any) -> Any:
-        return backend.array_module(x).sign(x)
+        xp = backend.array_module(x)
+        y = xp.sign(x)
+        return xp.where(xp.isnan(x), x.dtype.type(0), y) if x.dtype.kind == "f" else y
 
 
 class Floor(_PiecewiseConstant):
@@ -108,7 +110,7 @@ class Prod(Function):
     def forward(self, x: Any, axis: Any, keepdims: bool) -> Any:
         self.axes, self.keepdims = normalize_axes(axis, x.ndim), keepdims
         self.save(x)
-        return x.prod(axis=self.axes, keepdims=keepdims)
+        return x.prod(axis=self.axes, keepdims=keepdims, dtype=accumulator_dtype(x.dtype))
 
     def backward(self, gy: Any) -> tuple:
         (x,) = self.saved
@@ -129,7 +131,7 @@ class Cumsum(Function):
 
     def forward(self, x: Any, axis: int) -> Any:
         self.axis = axis
-        return backend.array_module(x).cumsum(x, axis=axis)
+        return backend.array_module(x).cumsum(x, axis=axis, dtype=accumulator_dtype(x.dtype))
 
     def backward(self, gy: Any) -> tuple:
         xp = backend.array_module(gy)

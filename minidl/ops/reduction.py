@@ -32,8 +32,16 @@ def normalize_axes(axis: Any, ndim: int) -> tuple:
             raise ValueError(f"dim {a} is out of range for a tensor with {ndim} dimensions "
                              f"(expected a dim in [{-bound}, {bound - 1}])")
         if ndim:
+            if a % ndim in out:
+                raise ValueError(f"dim {a % ndim} appears more than once in the list of dims {axes}")
             out.append(a % ndim)
-    return tuple(sorted(set(out)))
+    return tuple(sorted(out))
+
+
+def accumulator_dtype(dtype: Any) -> Any:
+    """The dtype of a sum, product or cumulative sum, as in PyTorch: int64 for bool and every
+    integer dtype (NumPy would keep uint64 for unsigned ones), None (the input's) for floats."""
+    return backend.int64 if dtype.kind in "biu" else None
 
 
 def expand(g: Any, in_shape: tuple, axes: tuple, keepdims: bool) -> Any:
@@ -64,7 +72,7 @@ class Sum(Function):
     def forward(self, x: Any, axis: Any, keepdims: bool) -> Any:
         self.shape, self.keepdims = x.shape, keepdims
         self.axes = normalize_axes(axis, x.ndim)
-        return x.sum(axis=self.axes, keepdims=keepdims)
+        return x.sum(axis=self.axes, keepdims=keepdims, dtype=accumulator_dtype(x.dtype))
 
     def backward(self, gy: Any) -> tuple:
         g = expand(gy, self.shape, self.axes, self.keepdims)
@@ -116,6 +124,27 @@ class Var(Function):
         (centered,) = self.saved
         g = expand(gy, centered.shape, self.axes, self.keepdims)
         return (g * centered * centered.dtype.type(2 / self.denom if self.denom else backend.np.nan),)
+
+
+class Std(Var):
+    """y = sqrt(var(x));  dy/dx_i = (x_i - mean) / ((n - correction) y)   (chain rule through sqrt).
+
+    Where y = 0 (a constant slice) the formula is 0 / 0; the gradient there is 0, as in
+    PyTorch (sqrt's own gradient 1 / (2 y) would be infinite and turn every entry NaN).
+    """
+
+    def forward(self, x: Any, axis: Any, keepdims: bool, correction: int) -> Any:
+        y = backend.array_module(x).sqrt(super().forward(x, axis, keepdims, correction))
+        self.save(self.saved[0], y)  # (centered, y)
+        return y
+
+    def backward(self, gy: Any) -> tuple:
+        centered, y = self.saved
+        xp = backend.array_module(y)
+        with backend.quiet_float_warnings(divide="ignore"):
+            inv_y = xp.where(y != 0, 1 / y, y.dtype.type(0))  # 1 / y, and 0 where y = 0
+        g = expand(gy * inv_y, centered.shape, self.axes, self.keepdims)
+        return (g * centered * centered.dtype.type(1 / self.denom if self.denom else backend.np.nan),)
 
 
 class _Extreme(Function):
