@@ -24,7 +24,10 @@ from pathlib import Path
 # Make `lessons` and `minidl` importable wherever this runs: as a script, under the runner, or as a
 # notebook (which has no __file__ and runs in this folder or the repository root).
 _start = Path(globals().get("__file__", "")).resolve()
-sys.path.insert(0, str(next(p for p in (_start, *_start.parents) if (p / "lessons" / "_lesson.py").is_file())))
+_root = next((p for p in (_start, *_start.parents) if (p / "lessons" / "_lesson.py").is_file()), None)
+if _root is None:
+    raise RuntimeError(f"run this lesson from inside the minidl repository (no lessons/_lesson.py above {_start})")
+sys.path.insert(0, str(_root))
 
 import matplotlib.pyplot as plt
 import numpy as np

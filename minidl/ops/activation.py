@@ -1,9 +1,11 @@
 """Activations beyond ``elementwise.py``: ELU, GELU (exact and tanh), the step function,
-maxout (fused), and dropout's masked multiply. Each ``Function`` has its derivative in its
-docstring, beside the code that computes it.
+maxout (fused), dropout's masked multiply, and softplus, SiLU, SELU, hardtanh, log-sigmoid
+and softsign. Each ``Function`` has its derivative in its docstring, beside the code that
+computes it.
 
-Their public functions (``F.elu``, ``F.gelu``, ``F.step``, ``F.maxout``, ``F.dropout``) are in
-``minidl/functional.py``.
+Their public functions (``F.elu``, ``F.gelu``, ``F.step``, ``F.maxout``, ``F.dropout``,
+``F.softplus``, ``F.silu``, ``F.selu``, ``F.hardtanh``, ``F.logsigmoid``, ``F.softsign``) are
+in ``minidl/functional.py``.
 """
 
 from __future__ import annotations
@@ -166,9 +168,6 @@ class MaskedScale(Function):
 
     def backward(self, gy: Any) -> tuple:
         return (gy * self.mask,)
-
-
-# --------------------------------------------------------------------------- functions
 
 
 # --------------------------------------------------------------------------- more activations

@@ -57,9 +57,12 @@ def _check_betas(betas: Any) -> None:
 class Optimizer:
     """Base class: param groups, ``zero_grad``, ``state_dict``/``load_state_dict``.
 
-    Subclasses implement ``_update(p, grad, state, group)`` for one parameter; ``step``
-    loops over groups and parameters, skips ``p.grad is None``, and bumps the parameter's
-    version counter (the update is an in-place change).
+    Subclasses implement ``_update(x, g, state, group)`` for one parameter: ``x`` is the
+    parameter's array (``p.data``, to be changed in place: ``x -= lr * g``), ``g`` its
+    gradient array, ``state`` the parameter's own dict (``self.state[p]``, e.g. a momentum
+    buffer) and ``group`` its param group (``lr`` and the other settings). ``step`` loops over
+    groups and parameters, skips ``p.grad is None``, and bumps the parameter's version counter
+    (the update is an in-place change).
     """
 
     _state_names: frozenset = frozenset()  # what a subclass keeps in self.state[p] (checked on load)

@@ -102,3 +102,15 @@ def test_no_file_points_outside_the_repository() -> None:
     offenders = [f"{name}:{n}: {line.strip()[:100]}" for name, text in texts.items()
                  for n, line in enumerate(text.splitlines(), 1) if bad.search(line)]
     assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[les.name for les in LESSONS])
+def test_lesson_opened_outside_the_repository_says_so(lesson: runner.LessonInfo, tmp_path, monkeypatch) -> None:
+    """A notebook copied out of the repository cannot import lessons/: its first code cell
+    says where to run it (it used to raise a bare StopIteration)."""
+    first_code = next(c for c in runner.parse_cells(lesson.path.read_text(encoding="utf-8")) if c.kind == "code")
+    setup = first_code.text.split("\nimport matplotlib")[0]  # the path set-up, before the imports
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.path", list(__import__("sys").path))
+    with pytest.raises(RuntimeError, match="inside the minidl repository"):
+        exec(compile(setup, lesson.name, "exec"), {})
