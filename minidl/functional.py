@@ -240,7 +240,11 @@ def logsumexp(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 @dim_aliases
 def softmax(input: Any, dim: int = -1) -> Tensor:
-    """e^x_i / sum_j e^x_j along ``dim``, shifted by the max so it never overflows."""
+    """e^x_i / sum_j e^x_j along ``dim``, shifted by the max so it never overflows.
+
+    ``dim`` defaults to the last dim. PyTorch has no default: without ``dim`` it warns that
+    the implicit choice is deprecated and takes dim 0 for 0-, 1- and 3-D inputs, else dim 1,
+    so for 3-D and 4-D inputs pass ``dim`` explicitly in code meant for both."""
     return as_input(input, "softmax").softmax(dim)
 
 
