@@ -119,13 +119,16 @@ def sigmoid(input: Any) -> Tensor:
     return as_input(input, "sigmoid").sigmoid()
 
 
-def relu(input: Any) -> Tensor:
+def relu(input: Any, inplace: bool = False) -> Tensor:
     """max(0, x) (gradient 0 at 0)."""
+    if inplace:
+        _no_inplace(inplace, "relu")
     return as_input(input, "relu").relu()
 
 
-def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
+    _no_inplace(inplace, "leaky_relu")
     return as_input(input, "leaky_relu").leaky_relu(negative_slope)
 
 
@@ -336,8 +339,9 @@ def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
 # =========================================================================== activations and dropout
 
 
-def elu(input: Any, alpha: float = 1.0) -> Tensor:
+def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """ELU (``torch.nn.functional.elu``): x if x > 0 else alpha (e^x - 1)."""
+    _no_inplace(inplace, "elu")
     return ELU.apply(_float_input(input, "elu"), alpha=float(alpha))
 
 

@@ -820,7 +820,17 @@ class Tensor:
             return self
         return BroadcastTo.apply(self, shape=new_shape)
 
-    expand = broadcast_to
+    def expand(self, *sizes: Any) -> "Tensor":
+        """``broadcast_to``, with PyTorch's -1 for "keep this dim's size" (``x.expand(-1, 4)``
+        on a (3, 1) tensor gives (3, 4)); -1 cannot be used for a new leading dim."""
+        shape = shape_args(sizes)
+        extra = len(shape) - self.ndim
+        if -1 in shape and extra >= 0:  # (fewer sizes than dims: broadcast_to says so)
+            if -1 in shape[:extra]:
+                raise ValueError(f"expand: -1 (keep the size) is only allowed for existing dims; "
+                                 f"got sizes {shape} for a tensor of shape {self.shape}")
+            shape = tuple(self.shape[i - extra] if n == -1 else n for i, n in enumerate(shape))
+        return self.broadcast_to(shape)
 
     def matmul(self, other: Any) -> "Tensor":
         """self @ other with NumPy's rules (1-D vectors, batched stacks)."""

@@ -690,3 +690,11 @@ def test_a_dim_given_twice_is_refused_like_torch():
     for dims in [(0, 0), (1, -1)]:
         with pytest.raises(ValueError, match="appears more than once"):
             x.sum(dim=dims)
+
+
+def test_expand_takes_minus_one_for_keep_this_size_like_torch():
+    a = RNG.standard_normal((3, 1))
+    for sizes in [(-1, 4), (2, -1, 4), (2, 3, -1), (3, 4)]:
+        _grads_match(lambda t: t.expand(*sizes), lambda t: t.expand(*sizes), a, f"expand{sizes}")
+    with pytest.raises(ValueError, match="only allowed for existing dims"):
+        md.tensor(a).expand(-1, 3, 4)

@@ -44,8 +44,9 @@ class ReLU(Module):
 class LeakyReLU(Module):
     """x for x > 0, negative_slope * x otherwise (keeps a small gradient for x < 0)."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
+        _refuse_inplace(inplace, "LeakyReLU")
         self.negative_slope = negative_slope
 
     def forward(self, input: Tensor) -> Tensor:
@@ -58,8 +59,9 @@ class LeakyReLU(Module):
 class ELU(Module):
     """x for x > 0, alpha (e^x - 1) otherwise: smooth, saturating to -alpha."""
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
+        _refuse_inplace(inplace, "ELU")
         self.alpha = alpha
 
     def forward(self, input: Tensor) -> Tensor:

@@ -78,6 +78,8 @@ def test_integer_inputs_become_float32():
     lambda: F.softplus(md.ones(2), beta=0.0), lambda: nn.Softplus(beta=-1.0), lambda: F.hardtanh(md.ones(2), 1.0, 1.0),
     lambda: nn.Hardtanh(2.0, 1.0), lambda: nn.SiLU(inplace=True), lambda: nn.SELU(inplace=True),
     lambda: nn.ReLU6(inplace=True), lambda: F.silu(md.ones(2), inplace=True),
+    lambda: nn.LeakyReLU(0.2, inplace=True), lambda: nn.ELU(inplace=True), lambda: F.relu(md.ones(2), inplace=True),
+    lambda: F.leaky_relu(md.ones(2), inplace=True), lambda: F.elu(md.ones(2), inplace=True),
 ])
 def test_bad_arguments(call):
     with pytest.raises(ValueError):
@@ -130,3 +132,12 @@ def test_functional_names_against_torch(torch):
     for ours, theirs in pairs:
         np.testing.assert_allclose(ours(md.tensor(X)).numpy(), theirs(torch.from_numpy(X)).numpy(),
                                    rtol=1e-12, atol=1e-14, err_msg=ours.__name__)
+
+
+def test_every_activation_takes_torchs_inplace_false():
+    """Code written for PyTorch passes inplace=False (positionally too, as nn.LeakyReLU(0.2, False))."""
+    x = md.tensor([-1.0, 2.0])
+    for layer in [nn.LeakyReLU(0.2, False), nn.ELU(1.0, False), nn.ReLU(False), nn.SiLU(False)]:
+        assert layer(x).shape == (2,)
+    for y in [F.relu(x, inplace=False), F.leaky_relu(x, 0.2, False), F.elu(x, 1.0, False)]:
+        assert y.shape == (2,)
