@@ -40,7 +40,7 @@ def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool =
     """A tensor filled with ``fill_value``; without ``dtype``, the dtype follows the value as in
     ``torch.full``: bool for True/False, int64 for integers, float32 for other numbers."""
     if dtype is None:
-        if isinstance(fill_value, (bool, backend.np.bool_)):
+        if isinstance(fill_value, bool) or getattr(getattr(fill_value, "dtype", None), "kind", "") == "b":
             dtype = backend.bool_
         elif isinstance(fill_value, numbers.Integral):
             dtype = backend.int64
