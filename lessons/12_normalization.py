@@ -179,7 +179,7 @@ for ax, cname in zip(axes, configs):
         ax.plot(ep, h["loss"], "-o", color=color, ms=4, label=f"{label}: training loss")
         ax.plot(ep, h["val_loss"], "--s", color=color, ms=4, label=f"{label}: validation loss")
     ax.axhline(math.log(10), color="0.5", ls=":", label="ln 10 (chance)")
-    ax.set(title=cname, xlabel="epoch", yscale="log")
+    ax.set(title=cname, xlabel="epoch", yscale="log", xticks=np.arange(1, epochs + 1, max(1, epochs // 10)))
     ax.grid(alpha=0.3)
 axes[0].set_ylabel("cross-entropy (log scale)")
 axes[0].legend(fontsize=9)

@@ -91,8 +91,13 @@ def initial_loss_check(model: Module, loss_fn: Any, x: Any, y: Any, num_classes:
 
     Expected: ln C for cross-entropy (``C`` from the output's dim 1 unless ``num_classes``),
     ln 2 for ``BCELoss`` / ``BCEWithLogitsLoss``. ``ok`` when ``|loss - expected| <= rtol *
-    expected``. Evaluated in eval mode under no_grad; the model is not changed.
+    expected``. Evaluated in eval mode under no_grad; the model is not changed. ``num_classes``
+    must be an int >= 2; a model with one output needs a BCE loss or ``num_classes``.
     """
+    if num_classes is not None and (not isinstance(num_classes, int) or isinstance(num_classes, bool)
+                                    or num_classes < 2):
+        raise ValueError(f"initial_loss_check: num_classes must be an int >= 2 (the chance loss is ln C), "
+                         f"got {num_classes!r}")
     x, y = _as_tensor(x), _as_tensor(y)
     was = model.training
     model.eval()
@@ -107,6 +112,9 @@ def initial_loss_check(model: Module, loss_fn: Any, x: Any, y: Any, num_classes:
         expected, why = math.log(2.0), "ln 2 (a sigmoid output of 0.5)"
     else:
         c = num_classes if num_classes is not None else (out.shape[1] if len(out.shape) > 1 else 2)
+        if c < 2:
+            raise ValueError(f"initial_loss_check: the model has {c} output for {kind}, which needs scores for "
+                             "C >= 2 classes; use BCEWithLogitsLoss for one output, or pass num_classes")
         expected, why = math.log(c), f"ln {c} (probability 1/{c} for every class)"
     rel = abs(loss - expected) / expected
     ok = rel <= rtol
@@ -129,7 +137,10 @@ def overfit_one_batch(model: Module, loss_fn: Any, optimizer: Optimizer, x: Any,
                       target: float = 1.0, restore: bool = True) -> Result:
     """Train on the single batch ``(x, y)`` for up to ``steps`` steps (stopping once the training
     accuracy reaches ``target``); ``ok`` when it does. With ``restore`` the model and optimizer
-    states are put back afterwards. Values: ``losses``, ``accuracy``, ``steps_to_target``."""
+    states are put back afterwards. Values: ``losses``, ``accuracy``, ``steps_to_target``.
+    ``steps`` must be an int >= 1."""
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise ValueError(f"overfit_one_batch: steps must be an int >= 1, got {steps!r}")
     x, y = _as_tensor(x), _as_tensor(y)
     saved_model, saved_opt = model.state_dict(), optimizer.state_dict()
     was = model.training
@@ -238,6 +249,11 @@ def learning_curve_diagnosis(history: History | Mapping[str, Sequence[float]], l
     7. ``good_fit`` otherwise: a plateau with a small gap.
 
     Without validation values only rules 1, 6 and 7 apply. ``ok`` is True only for good_fit.
+
+    Trailing epochs that have a finite training loss but no validation value (nan: the last
+    record of a run stopped by Ctrl-C, see ``fit``) are left out; ``values["ignored_epochs"]``
+    counts them and the advice says so. The regime is ``"diverged"`` only when a kept loss
+    value is nan or inf.
     """
     h = history.history if isinstance(history, History) else history
     if loss_key not in h:
@@ -245,18 +261,27 @@ def learning_curve_diagnosis(history: History | Mapping[str, Sequence[float]], l
     L = np.asarray(h[loss_key], dtype=np.float64)
     vk = "val_" + loss_key
     V = np.asarray(h[vk], dtype=np.float64) if vk in h and not np.all(np.isnan(np.asarray(h[vk], float))) else None
+    ignored = 0
+    if V is not None:
+        while ignored < min(len(L), len(V)) and np.isnan(V[-1 - ignored]) and np.isfinite(L[-1 - ignored]):
+            ignored += 1
+        L, V = L[:len(L) - ignored], V[:len(V) - ignored]
+    note = (f" ({ignored} last epoch{'s' if ignored > 1 else ''} without a validation value, e.g. an interrupted "
+            "run, left out.)" if ignored else "")
     n = len(L)
     if n < 4:
-        raise ValueError(f"learning_curve_diagnosis: needs at least 4 epochs, got {n}")
+        raise ValueError(f"learning_curve_diagnosis: needs at least 4 epochs, got {n}"
+                         + (f" (after leaving out {ignored} without a validation value)" if ignored else ""))
     if not np.all(np.isfinite(L)) or (V is not None and not np.all(np.isfinite(V))):
         return Result("learning_curve_diagnosis", False,
                       "the loss became nan or inf: overflow, log(0) or division by zero, often a learning rate "
-                      "that is too high; lower it and check the loss input.", {"regime": "diverged"})
+                      "that is too high; lower it and check the loss input." + note,
+                      {"regime": "diverged", "ignored_epochs": ignored})
     s = max(abs(L[0]), 1e-12)
     k = max(3, n // 4)
     tail = slice(n - k, n)
     half = slice(n // 2, n)
-    ev: dict[str, Any] = {"epochs": n, "scale": float(s)}
+    ev: dict[str, Any] = {"epochs": n, "scale": float(s), "ignored_epochs": ignored}
     tail_mean = float(L[tail].mean())
     ev["train_drop"] = float((L[0] - tail_mean) / s)
     slope = float(np.polyfit(np.arange(k, dtype=np.float64), L[tail], 1)[0])
@@ -295,7 +320,7 @@ def learning_curve_diagnosis(history: History | Mapping[str, Sequence[float]], l
         regime = "good_fit"
     ev["regime"] = regime
     advice = _ADVICE[regime].format(turn=ev.get("turning_epoch"))
-    return Result("learning_curve_diagnosis", regime == "good_fit", f"{regime}: {advice}", ev)
+    return Result("learning_curve_diagnosis", regime == "good_fit", f"{regime}: {advice}{note}", ev)
 
 
 # --------------------------------------------------------------------------- activations and gradients
@@ -454,11 +479,14 @@ def lr_range_test(model: Module, loss_fn: Any, optimizer: Optimizer, loader: Ite
     restored afterwards. ``values``: ``lrs``, ``losses`` (smoothed), ``raw_losses``,
     ``suggested_lr`` (where the smoothed loss falls fastest per log-lr, before its minimum, the
     first tenth of the sweep left out) and ``min_loss_lr``.
-    ``ok`` when the loss fell somewhere in the sweep."""
+    ``ok`` when the loss fell somewhere in the sweep. ``smooth`` must satisfy 0 <= smooth < 1;
+    an empty loader is a ValueError."""
     if not 0 < lr_min < lr_max:
         raise ValueError(f"lr_range_test: need 0 < lr_min < lr_max, got {lr_min}, {lr_max}")
     if steps < 2:
         raise ValueError(f"lr_range_test: steps must be >= 2, got {steps}")
+    if not 0 <= smooth < 1:
+        raise ValueError(f"lr_range_test: smooth must satisfy 0 <= smooth < 1, got {smooth!r}")
     saved_model, saved_opt = model.state_dict(), optimizer.state_dict()
     saved_lrs = [g["lr"] for g in optimizer.param_groups]
     was = model.training
@@ -475,7 +503,10 @@ def lr_range_test(model: Module, loss_fn: Any, optimizer: Optimizer, loader: Ite
                 x, y = next(it)
             except StopIteration:
                 it = iter(loader)
-                x, y = next(it)
+                try:
+                    x, y = next(it)
+                except StopIteration:
+                    raise ValueError("lr_range_test: the loader yielded no batches") from None
             optimizer.zero_grad()
             loss = loss_fn(model(_as_tensor(x)), _as_tensor(y))
             lv = float(loss.item())
@@ -521,13 +552,22 @@ def lr_range_test(model: Module, loss_fn: Any, optimizer: Optimizer, loader: Ite
 def check_pipeline(loader: Iterable, num_classes: int | None = None, max_batches: int | None = None) -> Result:
     """Check what a loader yields (the Crash Course deck's "check every pipeline step"): per-sample L2 norms
     (``blank``: norm 0), ``constant`` samples (all features equal), non-finite values, batches
-    holding a single class (unshuffled data), and labels outside [0, ``num_classes``)."""
+    holding a single class (unshuffled data), and labels outside [0, ``num_classes``).
+    Every batch must be an ``(x, y)`` pair (a TypeError otherwise, naming the batch);
+    ``max_batches`` (None: all) must be an int >= 1."""
+    if max_batches is not None and (not isinstance(max_batches, int) or isinstance(max_batches, bool)
+                                    or max_batches < 1):
+        raise ValueError(f"check_pipeline: max_batches must be None or an int >= 1, got {max_batches!r}")
     blank = constant = nonfinite = single = out_of_range = batches = samples = 0
     labels_seen: set[int] = set()
     norms: list[float] = []
     for b, item in enumerate(loader):
         if max_batches is not None and b >= max_batches:
             break
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            what = f"a {type(item).__name__}" + (f" of length {len(item)}" if isinstance(item, (tuple, list)) else "")
+            raise TypeError(f"check_pipeline: batch {b} is {what}, not an (x, y) pair: fit, evaluate and these "
+                            "checks need a loader that yields (inputs, labels) pairs")
         x, y = _host(item[0]), _host(item[1])
         batches += 1
         samples += x.shape[0]

@@ -30,11 +30,16 @@ Callbacks follow Keras' names: ``on_train_begin``, ``on_epoch_begin``, ``on_trai
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import csv
+import functools
 import json
 import math
 import os
 import signal
+import stat
+import string
 import subprocess
 import sys
 import threading
@@ -45,13 +50,15 @@ from typing import Any
 from . import backend
 from . import metrics as _metrics
 from .autograd import no_grad
-from .nn import Module
+from .functional import binary_cross_entropy
+from .nn import BCELoss, Module
 from .optim import Optimizer
 from .optim.lr_scheduler import ReduceLROnPlateau
-from .serialization import load, save
+from .serialization import _create_beside, _remove_stale_temps, load, save
 from .tensor import Tensor, tensor
 
 __all__ = [
+    "SCALAR_METRICS",
     "CSVLogger",
     "Callback",
     "DebugDump",
@@ -64,6 +71,7 @@ __all__ = [
     "fit",
     "get_rng_state",
     "predict",
+    "predicted_labels",
     "set_rng_state",
 ]
 
@@ -130,7 +138,8 @@ class History:
     def to_json(self, path: str | os.PathLike) -> None:
         """Write ``{"history": {...}, "interrupted": bool}`` as JSON (nan written as null)."""
         clean = {k: [None if math.isnan(v) else v for v in vs] for k, vs in self.history.items()}
-        _atomic_write_text(path, json.dumps({"history": clean, "interrupted": self.interrupted}, indent=1))
+        _atomic_write_text(path, json.dumps({"history": clean, "interrupted": self.interrupted}, indent=1),
+                           "History.to_json")
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> History:
@@ -144,7 +153,7 @@ class History:
         """One row per epoch: ``epoch`` then every key."""
         keys = list(self.history)
         rows = [["epoch", *keys]] + [[e, *(self.history[k][e] for k in keys)] for e in range(self.epochs)]
-        _atomic_write_text(path, "".join(",".join(str(c) for c in r) + "\n" for r in rows))
+        _atomic_write_text(path, "".join(",".join(str(c) for c in r) + "\n" for r in rows), "History.to_csv")
 
 
 def _resolve_mode(key: str, mode: str) -> str:
@@ -152,15 +161,40 @@ def _resolve_mode(key: str, mode: str) -> str:
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode != "auto":
         return mode
-    return "min" if any(w in key for w in ("loss", "error", "mse", "mae")) else "max"
+    return "min" if any(w in key for w in _MINIMISED) else "max"
 
 
-def _atomic_write_text(path: str | os.PathLike, text: str) -> None:
+_MINIMISED = ("loss", "error", "mse", "mae")  # a key naming one of these is minimised (viz keeps a copy)
+
+
+def _atomic_write_text(path: str | os.PathLike, text: str, what: str = "History") -> None:
+    """Write ``text`` to ``path`` atomically: into a new, uniquely named temporary file beside
+    ``path`` (md.save's helper), renamed over ``path`` only when complete. On any failure the
+    temporary file is removed and ``path`` is left as it was. Only a regular file (or nothing)
+    at ``path`` is replaced: a folder or anything else is refused before anything is written."""
     path = os.fspath(path)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    try:
+        mode: int | None = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"{what}: cannot write {path!r}: it is a folder; give a file name such as "
+                                f"{os.path.join(path, 'history.json')!r}")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise ValueError(f"{what}: refusing to replace {path!r}: it is not a regular file")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{what}: cannot write {path!r}: the folder {folder!r} does not exist")
+    _remove_stale_temps(path)
+    fd, tmp = _create_beside(path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
 
 
 # --------------------------------------------------------------------------- RNG state
@@ -195,6 +229,7 @@ class FitRun:
         self.stop_training = False  # set by a callback (EarlyStopping) to end after this epoch
         self.batch: tuple[Any, Any, Any] | None = None  # (x, y, output) of the batch just trained
         self.callbacks: list[Callback] = []
+        self.log_keys: list[str] | None = None  # the keys of every epoch's logs, in order (set by fit)
 
 
 class Callback:
@@ -248,7 +283,9 @@ class EarlyStopping(Callback, _Monitor):
 
     With ``restore_best_weights=True`` the model is left holding exactly the weights of the best
     epoch when fit ends (whether it stopped early or ran out of epochs). ``stopped_epoch`` and
-    ``best_epoch`` record what happened.
+    ``best_epoch`` record what happened. Every fit starts afresh (``on_train_begin`` forgets the
+    best value, weights and wait of an earlier fit, as in Keras); ``fit(resume_from=...)``
+    then restores the state saved in the checkpoint.
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, mode: str = "auto",
@@ -259,6 +296,11 @@ class EarlyStopping(Callback, _Monitor):
         self.patience, self.restore_best_weights = patience, restore_best_weights
         self.wait, self.best_epoch, self.stopped_epoch = 0, -1, -1
         self.best_weights: dict | None = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.wait, self.best_epoch, self.stopped_epoch = 0, -1, -1
+        self.best_weights = None
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         v = self.value(logs or {})
@@ -281,8 +323,9 @@ class EarlyStopping(Callback, _Monitor):
                 "best_weights": self.best_weights}
 
     def load_state_dict(self, state: dict) -> None:
-        self.best, self.wait, self.best_epoch = state["best"], state["wait"], state["best_epoch"]
-        self.best_weights = dict(state["best_weights"]) if state["best_weights"] is not None else None
+        best, wait, best_epoch, weights = state["best"], state["wait"], state["best_epoch"], state["best_weights"]
+        self.best, self.wait, self.best_epoch = best, wait, best_epoch
+        self.best_weights = dict(weights) if weights is not None else None
 
 
 class ModelCheckpoint(Callback, _Monitor):
@@ -291,14 +334,17 @@ class ModelCheckpoint(Callback, _Monitor):
     It holds ``model`` (state dict), ``optimizer``, ``scheduler`` (or None), ``epoch`` (the last
     finished one), ``rng`` (see :func:`get_rng_state`), ``history`` and the other callbacks'
     states: everything ``fit(..., resume_from=path)`` needs to continue exactly. ``path`` may
-    hold ``{epoch}`` (e.g. ``"ckpt_{epoch:03d}.npz"``). With ``save_best_only`` a file is written
-    only when ``monitor`` improves.
+    hold ``{epoch}`` (e.g. ``"ckpt_{epoch:03d}.npz"``), the only field allowed (checked here, so
+    a bad template fails before training). With ``save_best_only`` a file is written only when
+    ``monitor`` improves.
     """
 
     def __init__(self, path: str | os.PathLike, monitor: str = "val_loss", save_best_only: bool = True,
                  mode: str = "auto") -> None:
         _Monitor.__init__(self, monitor, mode, 0.0)
-        self.path, self.save_best_only = os.fspath(path), save_best_only
+        path = os.fspath(path)
+        _check_path_template(path)
+        self.path, self.save_best_only = path, save_best_only
         self.saved: list[str] = []
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
@@ -318,6 +364,22 @@ class ModelCheckpoint(Callback, _Monitor):
         self.best = state["best"]
 
 
+def _check_path_template(path: str) -> None:
+    """Refuse a ``ModelCheckpoint`` path whose format fields are not just ``{epoch}``."""
+    hint = "the only field allowed is {epoch}, e.g. 'ckpt_{epoch:03d}.npz' (write a literal brace as {{ or }})"
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(path) if f is not None]
+        bad = sorted({f for f in fields if f != "epoch"})
+        if bad:
+            raise ValueError(f"ModelCheckpoint: unknown field(s) {', '.join('{' + f + '}' for f in bad)} "
+                             f"in path {path!r}: {hint}")
+        path.format(epoch=0)
+    except (ValueError, IndexError, KeyError) as exc:
+        if str(exc).startswith("ModelCheckpoint"):
+            raise
+        raise ValueError(f"ModelCheckpoint: path {path!r} is not a valid template ({exc}): {hint}") from None
+
+
 def checkpoint_dict(run: FitRun, epoch: int) -> dict:
     """The dict ``ModelCheckpoint`` saves after ``epoch``."""
     return {
@@ -333,25 +395,52 @@ def checkpoint_dict(run: FitRun, epoch: int) -> dict:
 
 
 class CSVLogger(Callback):
-    """Append one row per epoch (``epoch`` and every logged value) to a CSV file, flushed at once."""
+    """Append one row per epoch (``epoch`` and every logged value) to a CSV file, flushed at once.
+
+    Without ``append`` the file is started afresh by each fit. With ``append`` rows are added
+    under the file's existing header, which must name the same columns in the same order as
+    this fit logs: a different header is a ``ValueError`` raised before anything is written
+    (at the start of the fit when ``fit`` announces its keys, else at the first epoch's end).
+    """
 
     def __init__(self, path: str | os.PathLike, append: bool = False) -> None:
         self.path, self.append = os.fspath(path), append
         self._keys: list[str] | None = None
+        self._header: list[str] | None = None  # the existing file's header, when appending
+
+    def set_run(self, run: FitRun) -> None:
+        super().set_run(run)
+        if self.append and run.log_keys is not None:  # fit knows its keys: check before anything happens
+            self._header = self._existing_header()
+            self._check_header(run.log_keys)
+
+    def _existing_header(self) -> list[str] | None:
+        if not (os.path.exists(self.path) and os.path.getsize(self.path) > 0):
+            return None
+        with open(self.path, newline="", encoding="utf-8") as f:
+            return next(csv.reader(f), [])
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        self._keys = None
-        if not self.append and os.path.exists(self.path):
+        self._keys, self._header = None, None
+        if self.append:
+            self._header = self._existing_header()
+        elif os.path.exists(self.path):
             os.remove(self.path)
+
+    def _check_header(self, keys: list[str]) -> None:
+        if self._header is not None and self._header != ["epoch", *keys]:
+            raise ValueError(f"CSVLogger: cannot append to {self.path!r}: its header is {self._header}, but this "
+                             f"fit logs {['epoch', *keys]}; use another file or append=False")
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         new = self._keys is None
         if self._keys is None:
+            self._check_header(list(logs))
             self._keys = list(logs)
         with open(self.path, "a", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
-            if new and (not self.append or os.path.getsize(self.path) == 0):
+            if new and self._header is None:
                 w.writerow(["epoch", *self._keys])
             w.writerow([epoch, *(logs.get(k, math.nan) for k in self._keys)])
 
@@ -447,17 +536,58 @@ def _batch_size(x: Any) -> int:
     return int(shape[0])
 
 
-def _resolve_metrics(metrics: Sequence[str | MetricFn]) -> dict[str, MetricFn]:
+# the metrics of minidl.metrics that return one number from labels; fit and evaluate accept these names
+SCALAR_METRICS = ("accuracy", "accuracy_score", "dice", "f1_score", "precision", "precision_score", "recall",
+                  "recall_score", "sensitivity", "specificity")
+
+
+def _outputs_are_probabilities(loss_fn: Any) -> bool:
+    """True when ``loss_fn`` takes probabilities (``nn.BCELoss``, ``F.binary_cross_entropy`` or a
+    ``functools.partial`` of it); any other loss, or none, means the outputs are logits."""
+    fn = loss_fn.func if isinstance(loss_fn, functools.partial) else loss_fn
+    return isinstance(fn, BCELoss) or fn is binary_cross_entropy
+
+
+def predicted_labels(y_pred: Any, probabilities: bool = False, elementwise: bool = False) -> Any:
+    """The labels a named metric gets from the model outputs ``y_pred`` (a Tensor or array).
+
+    Integer or bool outputs are already labels. Several columns (dim 1 > 1) are per-class scores:
+    the label is the argmax over dim 1. One column or 1-D outputs are binary: label 1 where
+    ``y_pred > 0`` (logits), or where ``y_pred >= 0.5`` with ``probabilities=True``. The shape
+    is kept otherwise (an ``(n, 1)`` output gives ``(n, 1)`` labels). ``elementwise=True``
+    (masks, for ``dice``) thresholds every entry that way, whatever the shape."""
+    a = y_pred.data if isinstance(y_pred, Tensor) else y_pred
+    xp = backend.array_module(a)
+    if a.dtype.kind in "biu":
+        return a
+    if a.ndim >= 2 and a.shape[1] > 1 and not elementwise:
+        return a.argmax(axis=1)
+    return ((a >= 0.5) if probabilities else (a > 0)).astype(xp.int64)
+
+
+def _on_labels(fn: MetricFn, probabilities: bool) -> MetricFn:
+    elementwise = fn is _metrics.dice  # a mask's pixels, not a row of class scores
+
+    def metric(y_true: Any, y_pred: Any) -> float:
+        return fn(y_true, predicted_labels(y_pred, probabilities, elementwise))
+
+    metric.__name__ = getattr(fn, "__name__", "metric")
+    return metric
+
+
+def _resolve_metrics(metrics: Sequence[str | MetricFn], probabilities: bool = False) -> dict[str, MetricFn]:
+    """Name -> function. Names (from ``SCALAR_METRICS``) get :func:`predicted_labels` of the
+    outputs; callables get the raw outputs."""
     if isinstance(metrics, str):
         metrics = (metrics,)
     out: dict[str, MetricFn] = {}
     for m in metrics:
         if isinstance(m, str):
-            fn = getattr(_metrics, m, None)
-            if fn is None or m.startswith("_") or not callable(fn):
-                raise ValueError(f"unknown metric {m!r}: pass a name from minidl.metrics (e.g. 'accuracy') "
+            fn = getattr(_metrics, m, None) if m in SCALAR_METRICS else None
+            if fn is None or not callable(fn):
+                raise ValueError(f"unknown metric {m!r}: pass one of {', '.join(SCALAR_METRICS)} "
                                  "or a function (y_true, y_pred) -> float")
-            out[m] = fn
+            out[m] = _on_labels(fn, probabilities)
         elif callable(m):
             out[getattr(m, "__name__", f"metric{len(out)}")] = m
         else:
@@ -498,8 +628,13 @@ def evaluate(model: Module, loader: Iterable, loss_fn: Callable | None = None,
              metrics: Sequence[str | MetricFn] = ()) -> dict[str, float]:
     """Loss (if ``loss_fn``) and metrics of ``model`` over ``loader``, in eval mode under
     ``no_grad``; returns ``{"loss": ..., "<metric>": ...}`` averaged over samples. The model's
-    train/eval mode is restored afterwards."""
-    return _evaluate(model, loader, loss_fn, _resolve_metrics(metrics))
+    train/eval mode is restored afterwards.
+
+    ``metrics`` as in :func:`fit`: a named metric gets the predicted labels
+    (:func:`predicted_labels`), one-column outputs read as logits (threshold 0) unless
+    ``loss_fn`` is ``nn.BCELoss`` / ``F.binary_cross_entropy`` (probabilities, threshold 0.5);
+    without ``loss_fn`` they are logits. A metric function gets the raw outputs."""
+    return _evaluate(model, loader, loss_fn, _resolve_metrics(metrics, _outputs_are_probabilities(loss_fn)))
 
 
 def _evaluate(model: Module, loader: Iterable, loss_fn: Callable | None, fns: Mapping[str, MetricFn]
@@ -524,7 +659,10 @@ def _evaluate(model: Module, loader: Iterable, loss_fn: Callable | None, fns: Ma
 
 def predict(model: Module, data: Any, batch_size: int = 256) -> Tensor:
     """Model outputs for a Tensor / array (split into ``batch_size`` chunks) or for a loader of
-    ``(x, y)`` or ``x`` batches, concatenated along dim 0; eval mode, no_grad, mode restored."""
+    ``(x, y)`` or ``x`` batches, concatenated along dim 0; eval mode, no_grad, mode restored.
+    ``batch_size`` must be a positive int."""
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"predict: batch_size must be a positive int, got {batch_size!r}")
     was_training = model.training
     model.eval()
     outs: list[Any] = []
@@ -592,8 +730,13 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: It
         scheduler_interval: str = "epoch", resume_from: str | os.PathLike | None = None) -> History:
     """Train ``model`` for ``epochs`` epochs (in total, counting any resumed ones); return the History.
 
-    - ``metrics``: names from :mod:`minidl.metrics` or functions ``(y_true, y_pred) -> float``
-      (``y_pred`` is the raw model output, e.g. logits); each is also logged as ``val_<name>``.
+    - ``metrics``: names of scalar metrics from :mod:`minidl.metrics` (``SCALAR_METRICS``) or
+      functions ``(y_true, y_pred) -> float``; each is also logged as ``val_<name>``. A function
+      gets the raw model output (e.g. logits). A named metric gets the predicted labels
+      (:func:`predicted_labels`): the argmax over dim 1 for several columns; for one column or
+      1-D outputs, ``output > 0`` (logits, the default), or ``output >= 0.5`` when ``loss_fn``
+      is ``nn.BCELoss`` or ``F.binary_cross_entropy`` (probabilities). A loss wrapped in
+      another function cannot be recognised: its outputs count as logits.
       The default ``("accuracy",)`` suits classifiers; pass ``metrics=()`` for regression.
     - ``scheduler``: stepped after every epoch, or after every batch with
       ``scheduler_interval="batch"``; a ``ReduceLROnPlateau`` is stepped per epoch with the
@@ -603,7 +746,9 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: It
     - ``resume_from``: a ``ModelCheckpoint`` file. Model, optimizer, scheduler, RNG, history and
       callback states are restored and training continues after the saved epoch, so the result
       equals the uninterrupted run bit for bit (given the same loaders, callbacks and seeds;
-      shuffling must draw from minidl's generator).
+      shuffling must draw from minidl's generator). The checkpoint is checked first (format,
+      scheduler present in both or neither, one state per callback, RNG kind): a refused one
+      changes nothing. Callbacks' states are restored after their ``on_train_begin``.
     - Ctrl-C stops after the current batch; the history so far is returned (``interrupted``).
     """
     if not isinstance(model, Module):
@@ -620,21 +765,32 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: It
     if plateau and scheduler_interval == "batch":
         raise ValueError("fit: ReduceLROnPlateau is stepped per epoch with the validation loss, "
                          "not per batch")
-    fns = _resolve_metrics(metrics)
+    if scheduler is not None and not all(callable(getattr(scheduler, a, None))
+                                         for a in ("step", "state_dict", "load_state_dict")):
+        raise TypeError("fit: scheduler must be a learning-rate scheduler from minidl.optim.lr_scheduler "
+                        f"(with step, state_dict and load_state_dict), got {type(scheduler).__name__}")
+    fns = _resolve_metrics(metrics, _outputs_are_probabilities(loss_fn))
     history = History()
     run = FitRun(model, optimizer, scheduler, history, epochs)
     run.callbacks = list(callbacks)
+    val_keys = ["val_loss", *("val_" + k for k in fns)] if val_loader is not None else []
+    run.log_keys = ["loss", *fns, *val_keys, "lr", "seconds"]
     for cb in run.callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"fit: callbacks must be Callback instances, got {type(cb).__name__}")
         cb.set_run(run)
+    ck = _read_checkpoint(run, resume_from) if resume_from is not None else None
+    if ck is not None:
+        _restore_training_state(run, ck)
+    for cb in run.callbacks:  # resets the callbacks (EarlyStopping) ...
+        cb.on_train_begin({})
     start_epoch = 0
-    if resume_from is not None:
-        start_epoch = _resume(run, resume_from)
+    if ck is not None:  # ... before a resumed run restores their states
+        for i, cb in enumerate(run.callbacks):
+            cb.load_state_dict(ck["callbacks"][i])
+        start_epoch = int(ck["epoch"]) + 1
 
     bar_mode = verbose == 1 and sys.stderr.isatty()
-    for cb in run.callbacks:
-        cb.on_train_begin({})
     with _StopFlag() as flag:
         for epoch in range(start_epoch, epochs):
             if flag.stop:  # Ctrl-C came during the last evaluation or a callback
@@ -713,24 +869,43 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: It
     return history
 
 
-def _resume(run: FitRun, path: str | os.PathLike) -> int:
+def _read_checkpoint(run: FitRun, path: str | os.PathLike) -> dict:
+    """Load a ``ModelCheckpoint`` file and check that it fits ``run``; changes nothing."""
     ck = load(path)
     if not isinstance(ck, dict) or ck.get("format") != "minidl-fit-checkpoint":
         raise ValueError(f"fit: {os.fspath(path)!r} is not a checkpoint written by ModelCheckpoint")
-    run.model.load_state_dict(ck["model"])
-    run.optimizer.load_state_dict(ck["optimizer"])
     if (ck["scheduler"] is None) != (run.scheduler is None):
         raise ValueError("fit: the checkpoint was saved " + ("without" if ck["scheduler"] is None else "with")
                          + " a scheduler, but this fit has " + ("one" if run.scheduler is not None else "none"))
-    if run.scheduler is not None:
-        run.scheduler.load_state_dict(ck["scheduler"])
-    set_rng_state(ck["rng"])
-    for k, vs in ck["history"].items():
-        run.history.history[k] = [float(v) for v in vs]
     states = ck.get("callbacks", {})
-    if len(states) != len(run.callbacks):
+    if not isinstance(states, dict) or sorted(states) != list(range(len(run.callbacks))):
         raise ValueError(f"fit: the checkpoint holds {len(states)} callback states, this fit has "
                          f"{len(run.callbacks)} callbacks (pass the same callbacks to resume)")
-    for i, cb in enumerate(run.callbacks):
-        cb.load_state_dict(states[i])
-    return int(ck["epoch"]) + 1
+    want = ck["rng"].get("bit_generator") if isinstance(ck["rng"], dict) else None
+    have = get_rng_state()["bit_generator"]
+    if want != have:
+        raise ValueError(f"fit: the checkpoint's RNG state is for {want!r}, the generator is {have!r}")
+    ck["callbacks"] = states
+    return ck
+
+
+def _restore_training_state(run: FitRun, ck: dict) -> None:
+    """Load the model, optimizer, scheduler, RNG and history of a checked checkpoint: all or
+    nothing (if one of them refuses its state, those already loaded are put back)."""
+    saved = (run.model.state_dict(), run.optimizer.state_dict(),
+             copy.deepcopy(run.scheduler.state_dict()) if run.scheduler is not None else None, get_rng_state())
+    try:
+        run.model.load_state_dict(ck["model"])
+        run.optimizer.load_state_dict(ck["optimizer"])
+        if run.scheduler is not None:
+            run.scheduler.load_state_dict(ck["scheduler"])
+        set_rng_state(ck["rng"])
+        history = {k: [float(v) for v in vs] for k, vs in ck["history"].items()}
+    except BaseException:
+        run.model.load_state_dict(saved[0])
+        run.optimizer.load_state_dict(saved[1])
+        if run.scheduler is not None:
+            run.scheduler.load_state_dict(saved[2])
+        set_rng_state(saved[3])
+        raise
+    run.history.history.update(history)

@@ -284,12 +284,19 @@ def _host(a: Any) -> Any:
     return backend.to_numpy(a) if backend.is_backend_array(a) else np.asarray(a)
 
 
+# History.best's rule (minidl.train._MINIMISED, pinned equal by a test): a key naming one of these
+# is minimised. Copied, not imported: train imports minidl, which imports viz (an import cycle).
+_MINIMISED = ("loss", "error", "mse", "mae")
+
+
 def plot_history(history: Any, metrics: Sequence[str] | None = None, best: str | None = "val_loss",
                  lr: bool = True, title: str = "Learning curves") -> Any:
     """Loss curves (left) and metric curves (right, when there are metrics) of a ``History``
     (or its ``.history`` dict). Epochs are drawn from 1. The best epoch of ``best`` (default
-    ``val_loss``, else ``loss``) is marked with a dotted line in every panel; the learning rate
-    is drawn on a twin axis of the loss panel (log scale when it changes)."""
+    ``val_loss``, else ``loss``) is marked with a dotted line in every panel: its lowest value
+    for losses and errors (a name holding "loss", "error", "mse" or "mae", the rule of
+    ``History.best``), else its highest. The learning rate is drawn on a twin axis of the loss
+    panel (log scale when it changes)."""
     h = history.history if hasattr(history, "history") else dict(history)
     if "loss" not in h:
         raise KeyError(f"plot_history: the history has no 'loss' (keys: {sorted(h)})")
@@ -305,7 +312,7 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, best: str |
     best_epoch = None
     if best is not None:
         vals = np.asarray(h[best], dtype=float)
-        mode_max = not any(w in best for w in ("loss", "error"))
+        mode_max = not any(w in best for w in _MINIMISED)
         if np.any(np.isfinite(vals)):
             best_epoch = int(np.nanargmax(vals) if mode_max else np.nanargmin(vals))
     ax = axes[0]
@@ -455,10 +462,17 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, resolution: int = 200, ma
                            title: str = "Decision boundary", class_names: Sequence[str] | None = None) -> Any:
     """Predicted class over the plane around the 2-D points ``X`` (n, 2), with the points
     coloured by their true label ``y``. ``model`` is a Module or a function mapping an
-    (m, 2) float32 Tensor to (m, C) scores (argmax) or (m,)/(m, 1) logits (> 0 is class 1)."""
+    (m, 2) float32 Tensor to (m, C) scores (argmax) or (m,)/(m, 1) logits (> 0 is class 1).
+    ``y`` holds one label in [0, C) per point; ``class_names``, if given, one name per class."""
     Xh, yh = _host(X).astype(np.float64), _host(y).astype(np.int64).ravel()
     if Xh.ndim != 2 or Xh.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary: X must have shape (n, 2), got {Xh.shape}")
+    if yh.shape[0] != Xh.shape[0]:
+        raise ValueError(f"plot_decision_boundary: y has {yh.shape[0]} labels for {Xh.shape[0]} points; "
+                         "give one label per point")
+    if class_names is not None and yh.size and len(class_names) <= yh.max():
+        raise ValueError(f"plot_decision_boundary: {len(class_names)} class_names for labels up to "
+                         f"{int(yh.max())}; give one name per class")
     (x0, y0), (x1, y1) = Xh.min(axis=0) - margin, Xh.max(axis=0) + margin
     gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
     grid = tensor(np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32))
@@ -506,7 +520,10 @@ def plot_image_grid(images: Any, labels: Sequence[Any] | Any = None, preds: Sequ
     ``labels`` and ``preds`` give each panel's caption (``true 3 / pred 5``, red when they
     differ). ``symmetric`` centres the colour scale on 0 (for kernels). ``vmin``/``vmax`` fix
     one grey scale for every single-channel panel (by default each panel is stretched to its
-    own range, which hides a dark or low-contrast image)."""
+    own range, which hides a dark or low-contrast image). ``max_images`` (>= 1) caps the panels;
+    ``labels`` and ``preds`` need a value for each panel shown."""
+    if not isinstance(max_images, int) or isinstance(max_images, bool) or max_images < 1:
+        raise ValueError(f"plot_image_grid: max_images must be an int >= 1, got {max_images!r}")
     a = _host(images).astype(np.float64)
     if a.ndim == 2:
         if image_shape is None:
@@ -520,6 +537,10 @@ def plot_image_grid(images: Any, labels: Sequence[Any] | Any = None, preds: Sequ
     elif a.ndim != 3:
         raise ValueError(f"plot_image_grid: expected (N, H, W), (N, C, H, W) or (N, H*W), got shape {a.shape}")
     n = min(a.shape[0], max_images)
+    for what, vals in (("labels", labels), ("preds", preds)):
+        if vals is not None and _host(vals).size < n:
+            raise ValueError(f"plot_image_grid: {_host(vals).size} {what} for {n} images shown; "
+                             f"give one per image")
     lab = None if labels is None else [int(v) if np.ndim(v) == 0 else v for v in _host(labels).ravel()[:n]]
     prd = None if preds is None else [int(v) for v in _host(preds).ravel()[:n]]
     ncols = max(1, min(ncols, n))

@@ -250,3 +250,58 @@ def test_result_str_and_missing_value():
     assert "OK" in str(r) and r.a == 1.5
     with pytest.raises(AttributeError, match="no value 'b'"):
         _ = r.b
+
+
+def test_learning_curve_diagnosis_ignores_an_interrupted_last_epoch():
+    L, V = regime_curves("overfit", np.random.default_rng(0))
+    h = train.History()
+    for a, b in zip(L, V):
+        h.append({"loss": a, "val_loss": b})
+    full = diag.learning_curve_diagnosis(h)
+    h.append({"loss": float(L[-1]) * 0.99})  # Ctrl-C: the last record has no val_loss
+    h.interrupted = True
+    cut = diag.learning_curve_diagnosis(h)
+    assert full.regime == cut.regime == "overfit" and cut.ignored_epochs == 1 and full.ignored_epochs == 0
+    assert cut.epochs == 30 and "without a validation value" in cut.advice
+    short = train.History()
+    for e in range(8):
+        short.append({"loss": 1 / (e + 1), "val_loss": 1 / (e + 1) + 0.05})
+    short.append({"loss": 0.11})
+    assert diag.learning_curve_diagnosis(short).regime != "diverged"
+    short.append({"loss": math.nan, "val_loss": math.nan})  # a real nan is still divergence
+    assert diag.learning_curve_diagnosis(short).regime == "diverged"
+    with pytest.raises(ValueError, match="at least 4 epochs.*leaving out 1"):
+        diag.learning_curve_diagnosis({"loss": [1.0, 0.9, 0.8, 0.7], "val_loss": [1.0, 0.9, 0.8, math.nan]})
+
+
+def test_diagnostics_refuse_bad_arguments():
+    md.manual_seed(0)
+    x, y = blob_batch()
+    model = nn.Sequential(nn.Linear(6, 4))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    before = model.state_dict()
+    for steps in (0, -3, 2.5):
+        with pytest.raises(ValueError, match="steps must be an int >= 1"):
+            diag.overfit_one_batch(model, nn.CrossEntropyLoss(), opt, x, y, steps=steps)
+    for c in (0, 1, 2.0):
+        with pytest.raises(ValueError, match="num_classes must be an int >= 2"):
+            diag.initial_loss_check(model, nn.CrossEntropyLoss(), x, y, num_classes=c)
+    with pytest.raises(ValueError, match="1 output.*BCEWithLogitsLoss"):
+        diag.initial_loss_check(nn.Linear(6, 1), nn.MSELoss(), x, md.zeros(32, 1))
+    loader = [(x, y)]
+    for smooth in (1.0, 2.0, -0.1):
+        with pytest.raises(ValueError, match="0 <= smooth < 1"):
+            diag.lr_range_test(model, nn.CrossEntropyLoss(), opt, loader, smooth=smooth)
+    assert diag.lr_range_test(model, nn.CrossEntropyLoss(), opt, loader, steps=5, smooth=0.0).losses
+    with pytest.raises(ValueError, match="loader yielded no batches"):
+        diag.lr_range_test(model, nn.CrossEntropyLoss(), opt, [], steps=5)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+    with pytest.raises(TypeError, match=r"batch 0 is a ndarray, not an \(x, y\) pair"):
+        diag.check_pipeline([x.data])
+    with pytest.raises(TypeError, match="batch 1 is a tuple of length 3"):
+        diag.check_pipeline([(x, y), (x, y, y)])
+    for mb in (0, -1):
+        with pytest.raises(ValueError, match="max_batches must be None or an int >= 1"):
+            diag.check_pipeline(loader, max_batches=mb)
+    assert diag.check_pipeline([(x, y), (x, y)], max_batches=1).batches == 1

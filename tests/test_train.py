@@ -355,3 +355,229 @@ def test_errors():
                   verbose=0)
     with pytest.raises(TypeError, match="Module"):
         train.fit(lambda t: t, nn.CrossEntropyLoss(), opt, batches(x, y, 5), 1)
+
+
+def _state(model, opt):
+    return model.state_dict(), opt.state_dict(), train.get_rng_state()
+
+
+def _assert_same_state(before, after):
+    (m0, o0, r0), (m1, o1, r1) = before, after
+    for k in m0:
+        np.testing.assert_array_equal(m0[k], m1[k])
+    assert o0["param_groups"] == o1["param_groups"] and sorted(o0["state"]) == sorted(o1["state"])
+    for i in o0["state"]:
+        for k, v in o0["state"][i].items():
+            np.testing.assert_array_equal(v, o1["state"][i][k])
+    assert r0 == r1
+
+
+def test_a_refused_resume_changes_nothing(tmp_path):
+    model, opt, sch, tr, va = _resume_setup()
+    train.fit(model, nn.CrossEntropyLoss(), opt, tr, 2, val_loader=va, scheduler=sch, verbose=0,
+              callbacks=[train.ModelCheckpoint(tmp_path / "ck.npz", save_best_only=False)])
+    md.manual_seed(77)
+    model2 = mlp(dropout=0.3)
+    opt2 = optim.SGD(model2.parameters(), lr=0.1, momentum=0.9)
+    train.fit(model2, nn.CrossEntropyLoss(), opt2, tr, 1, verbose=0)  # momentum buffers exist: state to keep
+    before = _state(model2, opt2)
+    with pytest.raises(ValueError, match="saved with a scheduler, but this fit has none"):
+        train.fit(model2, nn.CrossEntropyLoss(), opt2, tr, 4, val_loader=va, verbose=0,
+                  callbacks=[train.ModelCheckpoint(tmp_path / "r.npz")], resume_from=tmp_path / "ck.npz")
+    _assert_same_state(before, _state(model2, opt2))
+    sch2 = optim.lr_scheduler.StepLR(opt2, step_size=2, gamma=0.5)
+    before = _state(model2, opt2)  # the scheduler added initial_lr to the groups
+    with pytest.raises(ValueError, match="callback states"):
+        train.fit(model2, nn.CrossEntropyLoss(), opt2, tr, 4, val_loader=va, scheduler=sch2, verbose=0,
+                  resume_from=tmp_path / "ck.npz")
+    _assert_same_state(before, _state(model2, opt2))
+    assert sch2.last_epoch == 0
+    # the model loads, then the optimizer refuses (an SGD state into Adam): the model is put back
+    adam = optim.Adam(model2.parameters(), lr=0.01)
+    adam_sch = optim.lr_scheduler.StepLR(adam, step_size=2)
+    before = _state(model2, adam)
+    with pytest.raises(ValueError):
+        train.fit(model2, nn.CrossEntropyLoss(), adam, tr, 4, val_loader=va, verbose=0, scheduler=adam_sch,
+                  callbacks=[train.ModelCheckpoint(tmp_path / "r.npz")], resume_from=tmp_path / "ck.npz")
+    _assert_same_state(before, _state(model2, adam))
+
+
+def test_early_stopping_starts_afresh_in_every_fit():
+    md.manual_seed(3)
+    x, y = blobs(60)
+    xv, yv = x, y
+    es = train.EarlyStopping(patience=2)
+    first = mlp()
+    train.fit(first, nn.CrossEntropyLoss(), optim.Adam(first.parameters(), lr=0.01),
+              batches(x, y, 8), 20, val_loader=batches(xv, yv, 30), callbacks=[es], verbose=0)
+    fresh = mlp()
+    init = fresh.state_dict()
+    untrained = train.evaluate(fresh, batches(xv, yv, 30), nn.CrossEntropyLoss())["loss"]
+    assert es.best < untrained - 0.5  # the first model got good: a second fit must not compare against it
+    h = train.fit(fresh, nn.CrossEntropyLoss(), optim.SGD(fresh.parameters(), lr=0.0), batches(x, y, 8), 4,
+                  val_loader=batches(xv, yv, 30), callbacks=[es], verbose=0)
+    assert h.epochs == 3 and es.best_epoch == 0 and es.best == pytest.approx(h["val_loss"][0])
+    assert es.stopped_epoch == 2
+    for k, v in fresh.state_dict().items():  # lr 0: the fresh weights, not the first run's best ones
+        np.testing.assert_array_equal(v, init[k])
+
+
+def _constant_model(out_features, bias):
+    m = nn.Linear(2, out_features)
+    m.weight.data[:] = 0
+    m.bias.data[:] = np.asarray(bias, dtype=np.float32)
+    return m
+
+
+def test_named_metrics_get_labels_from_logits_or_probabilities():
+    x = np.zeros((4, 2), np.float32)
+    ones, zeros = np.ones((4, 1), np.float32), np.zeros((4, 1), np.float32)
+    # logits in [0, 1] and whole-number logits: class 1 exactly when the logit is > 0
+    for bias, y, acc in ((0.3, ones, 1.0), (0.0, zeros, 1.0), (2.0, ones, 1.0), (-1.0, zeros, 1.0), (1.0, zeros, 0.0)):
+        res = train.evaluate(_constant_model(1, bias), [(x, y)], nn.BCEWithLogitsLoss(), metrics=("accuracy",))
+        assert res["accuracy"] == acc, bias
+    assert train.evaluate(_constant_model(1, 0.3), [(x, ones.ravel())], metrics=("accuracy",))["accuracy"] == 1.0
+    # a loss that takes probabilities: threshold 0.5
+    for loss in (nn.BCELoss(), nn.functional.binary_cross_entropy):
+        assert train.evaluate(_constant_model(1, 0.3), [(x, zeros)], loss, metrics=("accuracy",))["accuracy"] == 1.0
+        assert train.evaluate(_constant_model(1, 0.7), [(x, ones)], loss, metrics=("accuracy",))["accuracy"] == 1.0
+    # several columns: argmax, whatever the values
+    y3 = np.full(4, 2, np.int64)
+    for bias in ([0.1, 0.2, 0.9], [0.0, 1.0, 2.0], [-3.0, -2.0, 5.0]):
+        res = train.evaluate(_constant_model(3, bias), [(x, y3)], nn.CrossEntropyLoss(), metrics=("accuracy",))
+        assert res["accuracy"] == 1.0, bias
+    res = train.evaluate(_constant_model(1, 0.3), [(x, ones)], nn.BCEWithLogitsLoss(), metrics=("f1_score", "recall"))
+    assert res["f1_score"] == 1.0 and res["recall"] == 1.0
+    # fit logs the same, in training and validation; a metric function still gets the raw outputs
+    seen = []
+
+    def raw(t, p):
+        seen.append(p.data.copy())
+        return 0.0
+
+    m = _constant_model(1, 0.3)
+    h = train.fit(m, nn.BCEWithLogitsLoss(), optim.SGD(m.parameters(), lr=0.0), [(x, ones)], 1,
+                  val_loader=[(x, ones)], metrics=("accuracy", raw), verbose=0)
+    assert h["accuracy"] == [1.0] and h["val_accuracy"] == [1.0]
+    np.testing.assert_allclose(seen[0], np.full((4, 1), 0.3, np.float32))
+    lab = train.predicted_labels(md.tensor(np.array([[-0.5], [0.0], [0.5], [2.0]], np.float32)))
+    assert lab.tolist() == [[0], [0], [1], [1]]
+
+
+def test_only_scalar_metric_names_are_accepted():
+    x, y = blobs(10)
+    model = mlp()
+    for name in ("Tensor", "confusion_matrix", "classification_report", "_labels_of"):
+        with pytest.raises(ValueError, match="accuracy, accuracy_score, dice"):
+            train.evaluate(model, batches(x, y, 5), metrics=(name,))
+
+
+def test_bad_arguments_are_refused_before_training(tmp_path):
+    x, y = blobs(10)
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    before = model.state_dict()
+    for path in ("ck_{step}.npz", "ck_{}.npz", "ck_{epoch:s}.npz", "ck_{epoch"):
+        with pytest.raises(ValueError, match=r"only field allowed is \{epoch\}"):
+            train.ModelCheckpoint(tmp_path / path)
+    assert train.ModelCheckpoint(tmp_path / "ck_{epoch:03d}_{{x}}.npz").path.endswith("ck_{epoch:03d}_{{x}}.npz")
+    with pytest.raises(TypeError, match="scheduler must be a learning-rate scheduler.*got str"):
+        train.fit(model, nn.CrossEntropyLoss(), opt, batches(x, y, 5), 1, scheduler="cosine", verbose=0)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="batch_size must be a positive int"):
+            train.predict(model, x, batch_size=bad)
+
+
+def test_history_files_are_written_atomically(tmp_path, monkeypatch):
+    import errno
+    import os
+    import threading
+
+    h = train.History({"loss": [1.0, 0.5]})
+    target = tmp_path / "h.json"
+    target.write_text("old")
+
+    def no_space(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", no_space)
+    with pytest.raises(OSError, match="No space"):
+        h.to_json(target)
+    monkeypatch.undo()
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def write(self, text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: Full(real_fdopen(fd, *a, **k)))
+    with pytest.raises(OSError, match="No space"):
+        h.to_csv(target)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.json"] and target.read_text() == "old"
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match="it is a folder"):
+        h.to_json(folder)
+    assert list(folder.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["h.json", "sub"]
+    errors = []
+
+    def writer():
+        try:
+            for _ in range(20):
+                h.to_json(target)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and train.History.from_json(target).history == h.history
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.json", "sub"]
+
+
+def test_csv_logger_append_refuses_a_different_header(tmp_path):
+    x, y = blobs(30)
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    path = tmp_path / "log.csv"
+    train.fit(model, nn.CrossEntropyLoss(), opt, batches(x, y, 10), 2, callbacks=[train.CSVLogger(path)], verbose=0)
+    train.fit(model, nn.CrossEntropyLoss(), opt, batches(x, y, 10), 1, callbacks=[train.CSVLogger(path, append=True)],
+              verbose=0)
+    rows = path.read_text().splitlines()
+    assert len(rows) == 4 and rows[0] == "epoch,loss,accuracy,lr,seconds" and rows.count(rows[0]) == 1
+    before_text, before_model = path.read_text(), model.state_dict()
+    with pytest.raises(ValueError, match="cannot append.*val_loss"):
+        train.fit(model, nn.CrossEntropyLoss(), opt, batches(x, y, 10), 1, val_loader=batches(x, y, 30),
+                  callbacks=[train.CSVLogger(path, append=True)], verbose=0)
+    assert path.read_text() == before_text
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, before_model[k])
+    # used outside fit (no announced keys), the check happens at the first epoch's end, before writing
+    cb = train.CSVLogger(path, append=True)
+    cb.on_train_begin()
+    with pytest.raises(ValueError, match="cannot append"):
+        cb.on_epoch_end(0, {"loss": 1.0})
+    assert path.read_text() == before_text
+
+
+def test_named_dice_thresholds_every_pixel_of_a_mask_output():
+    """Dice compares masks: an (N, H, W) output is thresholded pixel by pixel, not argmaxed over dim 1."""
+    y = np.array([[[1, 0, 0], [0, 1, 1]]])
+    logits = np.array([[[2.0, -1.0, -0.5], [-3.0, 0.5, 0.1]]], dtype=np.float32)
+    assert train._resolve_metrics(("dice",))["dice"](y, logits) == 1.0
+    probs = np.array([[[0.9, 0.2, 0.4], [0.1, 0.6, 0.3]]], dtype=np.float32)  # the last pixel is missed
+    assert train._resolve_metrics(("dice",), probabilities=True)["dice"](y, probs) == pytest.approx(2 * 2 / (3 + 2))

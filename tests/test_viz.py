@@ -237,3 +237,34 @@ def test_lr_range_test_curve(tmp_path):
     assert fig.axes[0].get_xscale() == "log"
     assert any("suggested lr 0.001" in tx.get_text() for tx in fig.axes[0].get_legend().get_texts())
     viz.plot_lr_range_test((lrs, losses))
+
+
+def test_plot_history_best_epoch_follows_the_train_rule_for_mse_and_mae():
+    assert viz._MINIMISED == train._MINIMISED  # one rule for History.best and the plot
+    for key in ("val_mse", "val_mae", "val_loss", "error_rate"):
+        fig = viz.plot_history({"loss": [1.0, 0.8, 0.7, 0.6], key: [1.0, 0.2, 0.5, 0.9]}, best=key, metrics=[])
+        labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        assert f"best {key}: 0.2 at epoch 2" in labels, key
+    fig = viz.plot_history({"loss": [1.0, 0.8, 0.7, 0.6], "val_accuracy": [0.1, 0.2, 0.9, 0.5]}, best="val_accuracy")
+    assert "best val_accuracy: 0.9 at epoch 3" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
+def test_grid_and_boundary_refuse_mismatched_labels():
+    imgs = np.random.default_rng(0).random((5, 4, 4))
+    with pytest.raises(ValueError, match="3 labels for 5 images shown"):
+        viz.plot_image_grid(imgs, labels=[1, 2, 3])
+    with pytest.raises(ValueError, match="2 preds for 5 images shown"):
+        viz.plot_image_grid(imgs, labels=[1, 2, 3, 4, 5], preds=[1, 2])
+    assert viz.plot_image_grid(imgs, labels=[1, 2], max_images=2)  # enough for the panels shown
+    for bad in (0, -1, 2.5):
+        with pytest.raises(ValueError, match="max_images must be an int >= 1"):
+            viz.plot_image_grid(imgs, max_images=bad)
+    X = np.random.default_rng(0).normal(0, 1, (10, 2)).astype(np.float32)
+    y = np.arange(10) % 3
+    model = nn.Linear(2, 3)
+    with pytest.raises(ValueError, match="y has 9 labels for 10 points"):
+        viz.plot_decision_boundary(model, X, y[:9], resolution=10)
+    with pytest.raises(ValueError, match="2 class_names for labels up to 2"):
+        viz.plot_decision_boundary(model, X, y, resolution=10, class_names=["a", "b"])
+    fig = viz.plot_decision_boundary(model, X, y, resolution=10, class_names=["a", "b", "c"])
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["a", "b", "c"]
