@@ -70,6 +70,10 @@ def _host(a: Any) -> Any:
 def _labels_of(a: Any, threshold: float, name: str) -> Any:
     """Labels from labels, per-class scores (argmax) or 1-D probabilities/logits (threshold)."""
     a = _host(a)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected numeric labels or scores, got dtype {a.dtype}")
+    if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+        raise ValueError(f"{name}: contains nan or inf; expected finite labels or scores")
     if a.ndim == 2 and a.shape[1] > 1:
         return a.argmax(axis=1)
     if a.ndim == 2 and a.shape[1] == 1:
@@ -78,10 +82,6 @@ def _labels_of(a: Any, threshold: float, name: str) -> Any:
         raise ValueError(f"{name}: expected labels of shape (n,) or scores of shape (n, C), got shape {a.shape}")
     if a.dtype.kind in "biu":
         return a.astype(np.int64)
-    if a.dtype.kind != "f":
-        raise TypeError(f"{name}: expected numeric labels or scores, got dtype {a.dtype}")
-    if a.size and not np.all(np.isfinite(a)):
-        raise ValueError(f"{name}: contains nan or inf")
     if np.all(a == np.round(a)):
         return a.astype(np.int64)
     if a.min() >= 0.0 and a.max() <= 1.0:
@@ -89,21 +89,48 @@ def _labels_of(a: Any, threshold: float, name: str) -> Any:
     return (a > 0.0).astype(np.int64)
 
 
+def _check_threshold(threshold: Any) -> None:
+    """Refuse a threshold that is not a finite real number in [0, 1] (it cuts probabilities)."""
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)):
+        raise TypeError(f"threshold must be a number in [0, 1], got {type(threshold).__name__}")
+    if not 0.0 <= float(threshold) <= 1.0:
+        raise ValueError(f"threshold must be a finite number in [0, 1], got {threshold!r}")
+
+
 def _pair(y_true: Any, y_pred: Any, threshold: float) -> tuple[Any, Any]:
+    """Labels of ``y_true`` and ``y_pred``; refuses a bad threshold, unequal lengths and no samples."""
+    _check_threshold(threshold)
     t = _labels_of(y_true, threshold, "y_true")
     p = _labels_of(y_pred, threshold, "y_pred")
     if t.shape != p.shape:
         raise ValueError(f"y_true and y_pred have different numbers of samples: {t.shape[0]} vs {p.shape[0]}")
+    if t.size == 0:
+        raise ValueError("y_true and y_pred are empty: expected at least one sample")
     return t, p
+
+
+def _sample_weight(sample_weight: Any, n: int) -> Any:
+    """``sample_weight`` as float64 of shape (n,): finite, non-negative, with a positive sum."""
+    w = _host(sample_weight)
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight: expected numbers, got dtype {w.dtype}")
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight: expected shape ({n},), one weight per sample, got shape {w.shape}")
+    w = w.astype(np.float64)
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("sample_weight: expected finite non-negative weights, got nan, inf or a negative value")
+    if w.sum() <= 0:
+        raise ValueError("sample_weight: all weights are 0; expected at least one positive weight")
+    return w
 
 
 def accuracy(y_true: Any, y_pred: Any, normalize: bool = True, sample_weight: Any = None,
              threshold: float = 0.5) -> float:
-    """Fraction (``normalize=True``) or number of samples whose predicted label is the true one."""
+    """Fraction (``normalize=True``) or number of samples whose predicted label is the true one.
+
+    ``sample_weight`` (optional): one finite non-negative weight per sample, not all 0."""
     t, p = _pair(y_true, y_pred, threshold)
-    if t.size == 0:
-        raise ValueError("accuracy: no samples")
-    w = np.ones(t.shape[0]) if sample_weight is None else _host(sample_weight).astype(np.float64)
+    w = np.ones(t.shape[0]) if sample_weight is None else _sample_weight(sample_weight, t.shape[0])
     correct = float(np.sum(w * (t == p)))
     return correct / float(np.sum(w)) if normalize else correct
 
@@ -115,9 +142,13 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Sequence[int] | None = No
                      normalize: str | None = None, threshold: float = 0.5) -> Any:
     """``C[i, j]`` = number of samples of true class ``labels[i]`` predicted as ``labels[j]``
     (rows: truth, columns: prediction, as in scikit-learn). ``normalize``: None (counts),
-    ``"true"`` (rows sum to 1), ``"pred"`` (columns) or ``"all"``. A NumPy array."""
+    ``"true"`` (rows sum to 1), ``"pred"`` (columns) or ``"all"``. A NumPy array. As in
+    scikit-learn, at least one of ``labels`` must occur in ``y_true``."""
     t, p = _pair(y_true, y_pred, threshold)
     labs = _label_set(t, p, labels)
+    if labels is not None and not np.any(np.isin(labs, t)):
+        raise ValueError(f"confusion_matrix: none of labels {labs.tolist()} occurs in y_true; "
+                         "expected at least one of them to")
     index = {int(v): i for i, v in enumerate(labs)}
     k = len(labs)
     keep = np.array([int(a) in index and int(b) in index for a, b in zip(t, p)], dtype=bool)
@@ -210,13 +241,13 @@ def _score(kind: str, y_true: Any, y_pred: Any, labels: Sequence[int] | None, po
         w = np.ones_like(per)
     else:  # weighted by support; specificity is weighted by the number of negatives
         w = (tp + fn) if kind != "specificity" else (tn + fp)
-        if w.sum() == 0:
-            return float("nan") if zero_division != "warn" and math.isnan(zero_division) else (
-                0.0 if zero_division == "warn" else float(zero_division))
     keep = ~np.isnan(per)
-    if not np.any(keep) or w[keep].sum() == 0:
+    if not np.any(keep):
         return float("nan")
-    return float(np.sum(per[keep] * w[keep]) / np.sum(w[keep]))
+    w = w[keep]
+    if w.sum() == 0:  # the classes left all have weight 0: their plain mean, as scikit-learn
+        w = np.ones_like(w)
+    return float(np.sum(per[keep] * w) / np.sum(w))
 
 
 def precision(y_true: Any, y_pred: Any, labels: Sequence[int] | None = None, pos_label: int = 1,
@@ -255,10 +286,17 @@ def dice(y_true: Any, y_pred: Any, threshold: float = 0.5, zero_division: float 
 
     ``y_pred`` may be a probability map (thresholded at ``threshold``) or a bool/0-1 mask. It
     equals ``f1_score`` of the flattened masks. Two empty masks agree perfectly: the result is
-    then ``zero_division`` (default 1.0, the segmentation convention)."""
+    then ``zero_division`` (default 1.0, the segmentation convention). ``threshold`` must be a
+    finite number in [0, 1]; float masks must be finite."""
+    _check_threshold(threshold)
     a, b = _host(y_true), _host(y_pred)
     if a.shape != b.shape:
         raise ValueError(f"dice: masks have different shapes {a.shape} and {b.shape}")
+    for name, m in (("y_true", a), ("y_pred", b)):
+        if m.dtype.kind not in "biuf":
+            raise TypeError(f"dice: {name} must be a numeric or bool mask, got dtype {m.dtype}")
+        if m.dtype.kind == "f" and not np.all(np.isfinite(m)):
+            raise ValueError(f"dice: {name} contains nan or inf; expected finite probabilities or 0/1 values")
     a = a.astype(bool) if a.dtype.kind in "biu" else a >= threshold
     b = b.astype(bool) if b.dtype.kind in "biu" else b >= threshold
     den = float(a.sum() + b.sum())
@@ -269,7 +307,10 @@ def classification_report(y_true: Any, y_pred: Any, labels: Sequence[int] | None
                           target_names: Sequence[str] | None = None, digits: int = 2, output_dict: bool = False,
                           zero_division: Any = "warn", threshold: float = 0.5) -> Any:
     """Precision, recall, F1 and support per class, plus accuracy and the macro and weighted
-    averages, as scikit-learn's text table (or, with ``output_dict=True``, its dict)."""
+    averages, as scikit-learn's text table (or, with ``output_dict=True``, its dict).
+    ``digits`` (a non-negative int) is the number of decimals in the table."""
+    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)) or digits < 0:
+        raise ValueError(f"classification_report: digits must be a non-negative int, got {digits!r}")
     t, p = _pair(y_true, y_pred, threshold)
     labs = _label_set(t, p, labels)
     names = [str(v) for v in labs] if target_names is None else [str(n) for n in target_names]

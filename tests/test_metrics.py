@@ -158,3 +158,60 @@ def test_errors():
         M.accuracy([0, 1, 1], [0, 1])
     with pytest.raises(ValueError, match="pos_label=2"):
         M.precision([0, 1], [1, 0], pos_label=2)
+
+
+def test_sample_weight_is_validated():
+    t, p = [0, 1, 1], [0, 1, 0]
+    assert M.accuracy(t, p, sample_weight=[1, 1, 2]) == pytest.approx(
+        sk.accuracy_score(t, p, sample_weight=[1, 1, 2]))
+    assert M.accuracy(t, p, normalize=False, sample_weight=np.array([0.5, 2.0, 1.0])) == pytest.approx(2.5)
+    for bad, msg in (([2], "shape"), ([[1, 1, 1]], "shape"), ([1, 2, 3, 4], "shape"),
+                     ([np.nan, 1, 1], "finite"), ([np.inf, 1, 1], "finite"), ([-1, 2, 2], "non-negative"),
+                     ([0, 0, 0], "positive")):
+        with pytest.raises(ValueError, match=msg):
+            M.accuracy(t, p, sample_weight=bad)
+    with pytest.raises(TypeError, match="sample_weight"):
+        M.accuracy(t, p, sample_weight=["a", "b", "c"])
+
+
+def test_nan_empty_and_threshold_are_refused():
+    with pytest.raises(ValueError, match="nan or inf"):
+        M.accuracy([0, 1], [[np.nan, 1.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="nan or inf"):
+        M.f1_score([[0.2, np.inf], [0.0, 1.0]], [0, 1])
+    for f in (M.accuracy, M.precision, M.recall, M.f1_score, M.specificity, M.confusion_matrix,
+              M.classification_report):
+        with pytest.raises(ValueError, match="empty"):
+            f([], [])
+    with pytest.raises(ValueError, match="nan or inf"):
+        M.dice(np.array([1, 0]), np.array([np.nan, 0.2]))
+    for bad in (np.nan, 1.5, -0.1, np.inf):
+        with pytest.raises(ValueError, match=r"threshold must be a finite number in \[0, 1\]"):
+            M.accuracy([0, 1], [0.2, 0.7], threshold=bad)
+        with pytest.raises(ValueError, match="threshold"):
+            M.dice(np.array([1, 0]), np.array([0.9, 0.2]), threshold=bad)
+    with pytest.raises(TypeError, match="threshold"):
+        M.precision([0, 1], [0.2, 0.7], threshold="0.5")
+    assert M.accuracy([0, 1], [0.2, 0.7], threshold=np.float32(0.8)) == 0.5
+
+
+def test_weighted_without_support_and_confusion_matrix_labels_match_sklearn():
+    assert M.precision([0, 0], [1, 1], average="weighted", zero_division=np.nan) == 0.0
+    for labels in (None, [0], [1], [1, 2]):
+        for zd in (np.nan, 0.0, 1.0):
+            for ours, theirs in ((M.precision, sk.precision_score), (M.recall, sk.recall_score),
+                                 (M.f1_score, sk.f1_score)):
+                got = ours([0, 0], [1, 1], labels=labels, average="weighted", zero_division=zd)
+                want = theirs([0, 0], [1, 1], labels=labels, average="weighted", zero_division=zd)
+                assert got == want or (math.isnan(got) and math.isnan(want)), (labels, zd, got, want)
+    with pytest.raises(ValueError, match="none of labels"):
+        M.confusion_matrix([0, 1], [0, 1], labels=[5, 6])
+    with pytest.raises(ValueError, match="none of labels"):
+        M.confusion_matrix([0, 0], [0, 1], labels=[1, 6])  # in y_pred only, like scikit-learn
+    np.testing.assert_array_equal(M.confusion_matrix([0, 1], [0, 1], labels=[1, 6]),
+                                  sk.confusion_matrix([0, 1], [0, 1], labels=[1, 6]))
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="digits must be a non-negative int"):
+            M.classification_report([0, 1], [0, 1], digits=bad)
+    assert M.classification_report([0, 1], [0, 1], digits=np.int64(0)) == sk.classification_report(
+        [0, 1], [0, 1], digits=0)

@@ -81,6 +81,27 @@ def labels(y: Any, name: str = "y") -> Any:
     return a
 
 
+def index_array(indices: Any, name: str = "indices") -> Any:
+    """``indices`` as a 1-D int64 NumPy array. Python or NumPy ints (a range, a list, an
+    array, a scalar) are accepted; floats and bools are a TypeError (no silent truncation)."""
+    if isinstance(indices, range):
+        return np.asarray(indices, dtype=backend.int64)
+    if isinstance(indices, (list, tuple)) and any(isinstance(v, (bool, np.bool_)) for v in indices):
+        raise TypeError(f"{name} must be integers, got a bool among them")
+    a = backend.to_numpy(to_array(indices, name)).reshape(-1)
+    if a.size and a.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integers, got dtype {a.dtype}")
+    return a.astype(backend.int64)
+
+
+def check_index_range(indices: Any, n: int, name: str = "indices") -> None:
+    """Refuse indices (an int array) outside [-n, n), the indices a dataset of n samples accepts."""
+    if indices.size and (int(indices.min()) < -n or int(indices.max()) >= n):
+        bad = int(indices.min()) if int(indices.min()) < -n else int(indices.max())
+        raise IndexError(f"{name}: index {bad} is out of range for a dataset of {n} samples "
+                         f"(expected indices in [-{n}, {n}))")
+
+
 def take(x: Any, index: Any) -> Any:
     """Rows ``index`` (a NumPy int array) of ``x``, keeping its kind (Tensor or array) and device."""
     a = to_array(x)

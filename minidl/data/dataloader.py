@@ -19,9 +19,9 @@ from typing import Any
 import minidl as md
 from minidl import backend
 
-from ._util import np
+from ._util import check_index_range, index_array, np
 from .dataset import fetches_batches
-from .sampler import RandomSampler, Sampler, SequentialSampler
+from .sampler import RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
 
 
 def default_collate(batch: list) -> Any:
@@ -110,6 +110,13 @@ class DataLoader:
             raise ValueError("DataLoader: seed only sets the shuffle order; give the sampler its own seed")
         if sampler is None:
             sampler = RandomSampler(dataset, seed=seed) if shuffle else SequentialSampler(dataset)
+        elif not isinstance(sampler, Sampler):
+            if not hasattr(sampler, "__iter__") or not hasattr(sampler, "__len__"):
+                raise TypeError(f"DataLoader: sampler must be a Sampler or a sized iterable of indices (a list), "
+                                f"got {type(sampler).__name__}")
+            check_index_range(index_array(list(sampler), "sampler indices"), len(dataset), "sampler indices")
+        elif isinstance(sampler, SubsetRandomSampler):
+            check_index_range(sampler.indices, len(dataset), "SubsetRandomSampler indices")
         self.sampler = sampler
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
@@ -121,9 +128,13 @@ class DataLoader:
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _epoch_indices(self) -> Any:
+        """This epoch's indices from the sampler, checked: ints within the dataset's range."""
         if isinstance(self.sampler, Sampler):
-            return self.sampler.epoch_indices()
-        return np.asarray([int(i) for i in self.sampler], dtype=backend.int64)
+            idx = index_array(self.sampler.epoch_indices(), "sampler indices")
+        else:
+            idx = index_array(list(self.sampler), "sampler indices")
+        check_index_range(idx, len(self.dataset), "sampler indices")
+        return idx
 
     def __iter__(self) -> Iterator[Any]:
         idx = self._epoch_indices()

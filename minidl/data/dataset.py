@@ -19,7 +19,7 @@ from typing import Any
 import minidl as md
 from minidl import backend
 
-from ._util import np, to_array
+from ._util import check_index_range, index_array, np, to_array
 
 
 class Dataset:
@@ -92,15 +92,11 @@ class Subset(Dataset):
     """The samples ``dataset[indices[0]], dataset[indices[1]], ...``."""
 
     def __init__(self, dataset: Any, indices: Sequence[int] | Any) -> None:
-        idx = backend.to_numpy(to_array(indices, "indices")) if not isinstance(indices, range) else np.asarray(indices)
-        idx = idx.reshape(-1)
-        if idx.size and idx.dtype.kind not in "iu":
-            raise TypeError(f"Subset indices must be integers, got dtype {idx.dtype}")
+        idx = index_array(indices, "Subset indices")
         n = len(dataset)
-        if idx.size and (idx.min() < -n or idx.max() >= n):
-            raise IndexError(f"Subset: indices must lie in [-{n}, {n}) for a dataset of {n} samples")
+        check_index_range(idx, n, "Subset indices")
         self.dataset = dataset
-        self.indices = [int(i) for i in idx.astype(backend.int64) % max(n, 1)]
+        self.indices = [int(i) for i in idx % max(n, 1)]
         self._idx = np.asarray(self.indices, dtype=backend.int64)
 
     def __len__(self) -> int:
@@ -120,14 +116,20 @@ class ConcatDataset(Dataset):
     """Datasets one after another: indices 0..len(a)-1 are ``a``'s, then ``b``'s, ..."""
 
     def __init__(self, datasets: Iterable[Any]) -> None:
-        self.datasets = list(datasets)
-        if not self.datasets:
+        if not isinstance(datasets, Iterable):
+            raise TypeError(f"ConcatDataset needs an iterable of datasets, got {type(datasets).__name__}")
+        parts = list(datasets)
+        if not parts:
             raise ValueError("ConcatDataset needs at least one dataset")
-        self.cumulative_sizes: list[int] = []
+        sizes: list[int] = []
         total = 0
-        for d in self.datasets:
+        for k, d in enumerate(parts):
+            if not hasattr(d, "__len__") or not hasattr(d, "__getitem__"):
+                raise TypeError(f"ConcatDataset: datasets[{k}] is of type {type(d).__name__}; expected a dataset "
+                                "(with __len__ and __getitem__)")
             total += len(d)
-            self.cumulative_sizes.append(total)
+            sizes.append(total)
+        self.datasets, self.cumulative_sizes = parts, sizes
 
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]

@@ -35,12 +35,19 @@ def _n(value: Any, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def _noise(value: Any) -> float:
-    if value is None:
-        return 0.0
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"noise must be a non-negative number (the std of Gaussian noise), got {value!r}")
+def _number(value: Any, name: str, minimum: float | None = 0.0) -> float:
+    """``value`` as a float: a finite Python or NumPy number (>= ``minimum`` unless that is
+    None), else a ValueError."""
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating))
+            or not math.isfinite(value) or (minimum is not None and value < minimum)):
+        raise ValueError(f"{name} must be a finite number" + ("" if minimum is None else f" >= {minimum:g}")
+                         + f", got {value!r}")
     return float(value)
+
+
+def _noise(value: Any) -> float:
+    """The std of the Gaussian noise: None (no noise) or a finite number >= 0."""
+    return 0.0 if value is None else _number(value, "noise (the std of Gaussian noise)")
 
 
 def _finish(X: Any, y: Any, rng: Any, shuffle: bool) -> tuple[Any, Any]:
@@ -86,18 +93,27 @@ def make_blobs(n_samples: int = 100, n_features: int = 2, centers: int | Any = 3
     uniformly in ``center_box``, or a (K, D) array); class k has n // K samples (the first
     n % K classes one more) around centre k with std ``cluster_std``."""
     n, d = _n(n_samples, "n_samples"), _n(n_features, "n_features")
+    std = _number(cluster_std, "cluster_std")
+    box = list(center_box) if isinstance(center_box, (list, tuple)) else []
+    if len(box) != 2:
+        raise ValueError(f"center_box must be a pair (min, max), got {center_box!r}")
+    lo, hi = (_number(v, "center_box values", None) for v in box)
+    if lo > hi:
+        raise ValueError(f"center_box must be (min, max) with min <= max, got {center_box!r}")
     rng = generator(seed)
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
-        c = rng.uniform(center_box[0], center_box[1], size=(_n(centers, "centers"), d))
+        c = rng.uniform(lo, hi, size=(_n(centers, "centers"), d))
     else:
         c = np.asarray(centers, dtype=backend.float64)
-        if c.ndim != 2 or c.shape[1] != d:
-            raise ValueError(f"centers must be an int or an array of shape (K, n_features={d}), got {c.shape}")
+        if c.ndim != 2 or c.shape[1] != d or c.shape[0] == 0:
+            raise ValueError(f"centers must be an int or an array of shape (K >= 1, n_features={d}), got {c.shape}")
+        if not np.all(np.isfinite(c)):
+            raise ValueError("centers must be finite (no NaN or infinity)")
     k = c.shape[0]
     counts = np.full(k, n // k)
     counts[: n % k] += 1
     y = np.repeat(np.arange(k), counts)
-    X = c[y] + float(cluster_std) * rng.standard_normal((n, d))
+    X = c[y] + std * rng.standard_normal((n, d))
     return _finish(X, y, rng, shuffle)
 
 
@@ -170,14 +186,13 @@ def make_regression(n: int = 100, n_features: int = 2, condition_number: float =
     m, d = _n(n, "n"), _n(n_features, "n_features")
     if m <= d:
         raise ValueError(f"make_regression needs more samples than features (n={m}, n_features={d})")
-    if isinstance(condition_number, bool) or not isinstance(condition_number, (int, float)) or condition_number < 1:
-        raise ValueError(f"condition_number must be a number >= 1, got {condition_number!r}")
+    kappa = _number(condition_number, "condition_number", 1.0)
     rng = generator(seed)
     Z = rng.standard_normal((m, d))
     Z -= Z.mean(axis=0)
     Z = np.linalg.qr(Z)[0] * math.sqrt(m)                     # centred, Z^T Z = n I
     Q = np.linalg.qr(rng.standard_normal((d, d)))[0]
-    eig = np.geomspace(1.0, 1.0 / float(condition_number), d) if d > 1 else np.ones(1)
+    eig = np.geomspace(1.0, 1.0 / kappa, d) if d > 1 else np.ones(1)
     X = (Z * np.sqrt(eig)) @ Q.T
     w = rng.standard_normal(d)
     y = X @ w + _noise(noise) * rng.standard_normal(m)

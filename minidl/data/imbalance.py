@@ -16,13 +16,14 @@ from ._util import generator, labels, like, n_rows, np, take
 
 
 def _counts(y: Any, n_classes: int | None) -> Any:
-    if n_classes is not None and (isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1):
+    if n_classes is not None and (isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer))
+                                  or n_classes < 1):
         raise ValueError(f"n_classes must be a positive int, got {n_classes!r}")
     if len(y) == 0:
         raise ValueError("y is empty")
     if y.min() < 0:
         raise ValueError(f"class labels must be 0, 1, ..., C - 1; got {int(y.min())}")
-    c = int(y.max()) + 1 if n_classes is None else n_classes
+    c = int(y.max()) + 1 if n_classes is None else int(n_classes)
     if y.max() >= c:
         raise ValueError(f"label {int(y.max())} is out of range for n_classes={c}")
     return np.bincount(y, minlength=c)

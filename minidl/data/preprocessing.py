@@ -41,8 +41,9 @@ def _nonzero_scale(scale: Any) -> Any:
 
 class Transformer:
     """Shared machinery: input checks, fitted state, state dicts. Subclasses list their
-    fitted array attributes in ``_state`` and implement ``_fit`` / ``_transform`` /
-    ``_inverse`` on float64 arrays."""
+    fitted array attributes in ``_state`` and implement ``_fit`` (returns the fitted
+    attributes as a dict; ``fit`` assigns them only once all checks passed, so a refused
+    fit changes nothing) / ``_transform`` / ``_inverse`` on float64 arrays."""
 
     _state: tuple[str, ...] = ()
 
@@ -93,7 +94,9 @@ class Transformer:
         a64 = a.astype(backend.float64)
         if not bool(xp.isfinite(a64).all()):
             raise ValueError(f"{type(self).__name__}.fit: X contains NaN or infinity")
-        self._fit(a64)
+        fitted = self._fit(a64)
+        for name, value in fitted.items():
+            setattr(self, name, value)
         self.n_features_in_, self.n_samples_seen_ = int(a.shape[1]), int(a.shape[0])
         return self
 
@@ -123,29 +126,42 @@ class Transformer:
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore fitted statistics saved by ``state_dict`` (checked first; nothing changes on error)."""
+        """Restore fitted statistics saved by ``state_dict``. Everything is checked first (keys,
+        positive int counts, shapes, finite statistics, a positive ``scale_``, which is divided
+        by); on error nothing changes."""
         if not isinstance(state, dict):
             raise TypeError(f"load_state_dict expects a dict, got {type(state).__name__}")
         expected = set(self._state) | {"n_features_in_", "n_samples_seen_"}
         if set(state) != expected:
             missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
             raise KeyError(f"{type(self).__name__}.load_state_dict: missing keys {missing}, unexpected keys {extra}")
-        d = state["n_features_in_"]
-        if isinstance(d, bool) or not isinstance(d, int) or d <= 0:
-            raise ValueError(f"n_features_in_ must be a positive int, got {d!r}")
+        counts = {}
+        for key in ("n_features_in_", "n_samples_seen_"):
+            v = state[key]
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: {key} must be a positive int, got {v!r}")
+            counts[key] = int(v)
+        d = counts["n_features_in_"]
         arrays = {name: to_array(state[name], name).astype(backend.float64) for name in self._state}
-        self._check_state(arrays, d)
+        extra_attrs = self._check_state(arrays, d)
         for name, a in arrays.items():
-            setattr(self, name, a)
-        self.n_features_in_, self.n_samples_seen_ = d, int(state["n_samples_seen_"])
+            if not bool(backend.array_module(a).isfinite(a).all()):
+                raise ValueError(f"{type(self).__name__}.load_state_dict: {name} contains NaN or infinity")
+        if "scale_" in arrays and not bool((arrays["scale_"] > 0).all()):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: scale_ must be positive (it is divided by)")
+        for name, value in {**arrays, **extra_attrs}.items():
+            setattr(self, name, value)
+        self.n_features_in_, self.n_samples_seen_ = d, counts["n_samples_seen_"]
 
-    def _check_state(self, arrays: dict[str, Any], d: int) -> None:
+    def _check_state(self, arrays: dict[str, Any], d: int) -> dict[str, Any]:
+        """Check the shapes of the loaded arrays; return further attributes to set with them."""
         for name, a in arrays.items():
             if a.shape != (d,):
                 raise ValueError(f"{type(self).__name__}.load_state_dict: {name} has shape {tuple(a.shape)}, "
                                  f"expected ({d},)")
+        return {}
 
-    def _fit(self, X: Any) -> None:
+    def _fit(self, X: Any) -> dict[str, Any]:
         raise NotImplementedError
 
     def _transform(self, X: Any) -> Any:
@@ -172,10 +188,10 @@ class StandardScaler(Transformer):
         super().__init__()
         self.with_mean, self.with_std = bool(with_mean), bool(with_std)
 
-    def _fit(self, X: Any) -> None:
-        self.mean_ = X.mean(axis=0)
-        self.var_ = ((X - self.mean_) ** 2).mean(axis=0)
-        self.scale_ = _nonzero_scale(backend.array_module(X).sqrt(self.var_))
+    def _fit(self, X: Any) -> dict[str, Any]:
+        mean = X.mean(axis=0)
+        var = ((X - mean) ** 2).mean(axis=0)
+        return {"mean_": mean, "var_": var, "scale_": _nonzero_scale(backend.array_module(X).sqrt(var))}
 
     def _transform(self, X: Any) -> Any:
         if self.with_mean:
@@ -204,16 +220,17 @@ class MinMaxScaler(Transformer):
             lo, hi = (float(v) for v in feature_range)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"feature_range must be a pair (min, max), got {feature_range!r}") from exc
-        if not lo < hi:
-            raise ValueError(f"Minimum of desired feature range must be smaller than maximum. Got {feature_range}")
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            raise ValueError("feature_range must be finite, with the minimum smaller than the maximum; "
+                             f"got {feature_range}")
         self.feature_range, self.clip = (lo, hi), bool(clip)
 
-    def _fit(self, X: Any) -> None:
+    def _fit(self, X: Any) -> dict[str, Any]:
         lo, hi = self.feature_range
-        self.data_min_, self.data_max_ = X.min(axis=0), X.max(axis=0)
-        self.data_range_ = self.data_max_ - self.data_min_
-        self.scale_ = (hi - lo) / _nonzero_scale(self.data_range_)
-        self.min_ = lo - self.data_min_ * self.scale_
+        data_min, data_max = X.min(axis=0), X.max(axis=0)
+        scale = (hi - lo) / _nonzero_scale(data_max - data_min)
+        return {"data_min_": data_min, "data_max_": data_max, "data_range_": data_max - data_min,
+                "scale_": scale, "min_": lo - data_min * scale}
 
     def _transform(self, X: Any) -> Any:
         out = X * self._stat("scale_", X) + self._stat("min_", X)
@@ -233,9 +250,10 @@ class MeanNormalizer(Transformer):
 
     _state = ("mean_", "data_min_", "data_max_", "scale_")
 
-    def _fit(self, X: Any) -> None:
-        self.mean_, self.data_min_, self.data_max_ = X.mean(axis=0), X.min(axis=0), X.max(axis=0)
-        self.scale_ = _nonzero_scale(self.data_max_ - self.data_min_)
+    def _fit(self, X: Any) -> dict[str, Any]:
+        data_min, data_max = X.min(axis=0), X.max(axis=0)
+        return {"mean_": X.mean(axis=0), "data_min_": data_min, "data_max_": data_max,
+                "scale_": _nonzero_scale(data_max - data_min)}
 
     def _transform(self, X: Any) -> Any:
         return (X - self._stat("mean_", X)) / self._stat("scale_", X)
@@ -279,6 +297,7 @@ class PCA(Transformer):
     """
 
     _state = ("mean_", "components_", "explained_variance_", "explained_variance_ratio_", "singular_values_")
+    components_: Any
 
     def __init__(self, n_components: float | None = None, *, whiten: bool = False) -> None:
         super().__init__()
@@ -291,13 +310,13 @@ class PCA(Transformer):
                 raise ValueError(f"n_components must be at least 1, got {n_components}")
         self.n_components, self.whiten = n_components, bool(whiten)
 
-    def _fit(self, X: Any) -> None:
+    def _fit(self, X: Any) -> dict[str, Any]:
         xp = backend.array_module(X)
         n, d = X.shape
         if n < 2:
             raise ValueError("PCA.fit needs at least 2 samples (the covariance divides by N - 1)")
-        self.mean_ = X.mean(axis=0)
-        Xc = X - self.mean_
+        mean = X.mean(axis=0)
+        Xc = X - mean
         E, V = _sorted_eigh(Xc.T @ Xc / (n - 1))
         ratio = E / E.sum() if float(E.sum()) > 0 else xp.zeros_like(E)
         k = self.n_components
@@ -308,10 +327,9 @@ class PCA(Transformer):
             k = min(k, min(n, d))
         elif k > min(n, d):
             raise ValueError(f"n_components={k} must be between 0 and min(n_samples, n_features)={min(n, d)}")
-        self.components_ = V[:, :k].T
-        self.explained_variance_, self.explained_variance_ratio_ = E[:k], ratio[:k]
-        self.singular_values_ = xp.sqrt(E[:k] * (n - 1))
-        self.n_components_ = int(k)
+        return {"mean_": mean, "components_": V[:, :k].T, "explained_variance_": E[:k],
+                "explained_variance_ratio_": ratio[:k], "singular_values_": xp.sqrt(E[:k] * (n - 1)),
+                "n_components_": int(k)}
 
     def _scale(self, X: Any) -> Any:
         s = self._stat("explained_variance_", X) ** 0.5
@@ -329,7 +347,7 @@ class PCA(Transformer):
     def _n_out(self) -> int:
         return int(self.components_.shape[0])
 
-    def _check_state(self, arrays: dict[str, Any], d: int) -> None:
+    def _check_state(self, arrays: dict[str, Any], d: int) -> dict[str, Any]:
         k = arrays["components_"].shape[0] if arrays["components_"].ndim == 2 else -1
         shapes = {"mean_": (d,), "components_": (k, d), "explained_variance_": (k,),
                   "explained_variance_ratio_": (k,), "singular_values_": (k,)}
@@ -340,7 +358,7 @@ class PCA(Transformer):
         if isinstance(self.n_components, (int, np.integer)) and k != self.n_components:
             raise ValueError(f"PCA.load_state_dict: the state has {k} components but this PCA keeps "
                              f"n_components={self.n_components}")
-        self.n_components_ = int(k)
+        return {"n_components_": int(k)}
 
 
 class ZCAWhitening(Transformer):
@@ -359,23 +377,23 @@ class ZCAWhitening(Transformer):
 
     def __init__(self, eps: float = 1e-5) -> None:
         super().__init__()
-        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps >= 0:
-            raise ValueError(f"eps must be a non-negative number, got {eps!r}")
+        if (isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating))
+                or not 0 <= eps < float("inf")):
+            raise ValueError(f"eps must be a finite non-negative number, got {eps!r}")
         self.eps = float(eps)
 
-    def _fit(self, X: Any) -> None:
+    def _fit(self, X: Any) -> dict[str, Any]:
         n = X.shape[0]
         if n < 2:
             raise ValueError("ZCAWhitening.fit needs at least 2 samples (the covariance divides by N - 1)")
         xp = backend.array_module(X)
-        self.mean_ = X.mean(axis=0)
-        Xc = X - self.mean_
+        mean = X.mean(axis=0)
+        Xc = X - mean
         E, V = _sorted_eigh(Xc.T @ Xc / (n - 1))
         if self.eps == 0 and float(E.min()) <= 0:
             raise ValueError("ZCAWhitening: the training covariance is singular (a zero eigenvalue); use eps > 0")
-        self.eigenvalues_, self.components_ = E, V.T
-        self.whitening_ = (V / xp.sqrt(E + self.eps)) @ V.T
-        self.dewhitening_ = (V * xp.sqrt(E + self.eps)) @ V.T
+        return {"mean_": mean, "eigenvalues_": E, "components_": V.T,
+                "whitening_": (V / xp.sqrt(E + self.eps)) @ V.T, "dewhitening_": (V * xp.sqrt(E + self.eps)) @ V.T}
 
     def _transform(self, X: Any) -> Any:
         return (X - self._stat("mean_", X)) @ self._stat("whitening_", X)
@@ -383,10 +401,11 @@ class ZCAWhitening(Transformer):
     def _inverse(self, X: Any) -> Any:
         return X @ self._stat("dewhitening_", X) + self._stat("mean_", X)
 
-    def _check_state(self, arrays: dict[str, Any], d: int) -> None:
+    def _check_state(self, arrays: dict[str, Any], d: int) -> dict[str, Any]:
         shapes = {"mean_": (d,), "eigenvalues_": (d,), "components_": (d, d), "whitening_": (d, d),
                   "dewhitening_": (d, d)}
         for name, a in arrays.items():
             if a.shape != shapes[name]:
                 raise ValueError(f"ZCAWhitening.load_state_dict: {name} has shape {tuple(a.shape)}, "
                                  f"expected {shapes[name]}")
+        return {}

@@ -13,7 +13,7 @@ from typing import Any
 
 from minidl import backend
 
-from ._util import check_seed, generator, np, to_array
+from ._util import check_seed, generator, index_array, np, to_array
 
 
 class Sampler:
@@ -62,13 +62,13 @@ class RandomSampler(_Seeded):
         super().__init__(seed)
         self.data_source = data_source
         self.replacement = bool(replacement)
-        if num_samples is not None and (isinstance(num_samples, bool) or not isinstance(num_samples, int)
+        if num_samples is not None and (isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer))
                                         or num_samples <= 0):
             raise ValueError(f"num_samples must be a positive int, got {num_samples!r}")
         if num_samples is not None and not replacement and num_samples > len(data_source):
             raise ValueError(f"num_samples={num_samples} exceeds the {len(data_source)} samples "
                              "(pass replacement=True to draw more)")
-        self._num_samples = num_samples
+        self._num_samples = None if num_samples is None else int(num_samples)
 
     @property
     def num_samples(self) -> int:
@@ -85,11 +85,13 @@ class RandomSampler(_Seeded):
 
 
 class SubsetRandomSampler(_Seeded):
-    """The given ``indices`` in a random order each epoch."""
+    """The given ``indices`` (ints: floats and bools are refused) in a random order each
+    epoch. A DataLoader checks them against its dataset's length."""
 
     def __init__(self, indices: Sequence[int] | Any, seed: int | None = None) -> None:
+        idx = index_array(indices, "SubsetRandomSampler indices")
         super().__init__(seed)
-        self.indices = backend.to_numpy(to_array(indices, "indices")).astype(backend.int64).reshape(-1)
+        self.indices = idx
 
     def epoch_indices(self) -> Any:
         return self.indices[self._rng().permutation(len(self.indices))]

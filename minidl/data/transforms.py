@@ -39,9 +39,30 @@ def _out(a: Any, single: bool, template: Any) -> Any:
     return like(a[0] if single else a, template)
 
 
+def _is_number(value: Any) -> bool:
+    """A Python or NumPy int or float (bools are not numbers here)."""
+    return not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.integer, np.floating))
+
+
+def _is_int(value: Any) -> bool:
+    """A Python or NumPy int (not a bool)."""
+    return not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, np.integer))
+
+
+def _finite(value: Any, name: str, minimum: float | None = None) -> float:
+    """``value`` as a float: a finite number (at least ``minimum`` if given), else a clear error."""
+    if not _is_number(value):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not np.isfinite(value) or (minimum is not None and value < minimum):
+        raise ValueError(f"{name} must be a finite number" + ("" if minimum is None else f" >= {minimum}")
+                         + f", got {value!r}")
+    return float(value)
+
+
 def _pair(value: Any, name: str, symmetric: bool = True, minimum: float | None = None) -> tuple[float, float]:
-    """A number v -> (-v, v) (or (1 - v, 1 + v) style handled by callers); a pair -> itself."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    """A number v -> (-v, v) (or (1 - v, 1 + v) style handled by callers); a pair -> itself.
+    Both ends must be finite."""
+    if _is_number(value):
         if value < 0:
             raise ValueError(f"If {name} is a single number, it must be non-negative, got {value}")
         lo, hi = (-float(value), float(value)) if symmetric else (float(value), float(value))
@@ -50,6 +71,8 @@ def _pair(value: Any, name: str, symmetric: bool = True, minimum: float | None =
             lo, hi = (float(v) for v in value)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"{name} must be a number or a pair (min, max), got {value!r}") from exc
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
     if lo > hi:
         raise ValueError(f"{name}: min {lo} is larger than max {hi}")
     if minimum is not None and lo < minimum:
@@ -87,6 +110,8 @@ class Normalize:
         s = np.atleast_1d(np.asarray(std, dtype=backend.float64))
         if m.ndim != 1 or s.ndim != 1:
             raise ValueError("Normalize: mean and std must be numbers or 1-D sequences (one per channel)")
+        if not (np.all(np.isfinite(m)) and np.all(np.isfinite(s))):
+            raise ValueError(f"Normalize: mean and std must be finite, got mean={m.tolist()}, std={s.tolist()}")
         if np.any(s == 0):
             raise ValueError(f"Normalize: std evaluated to zero after conversion to float64, leading to division "
                              f"by zero (std={s.tolist()})")
@@ -123,7 +148,7 @@ class _Random:
 
 
 def _probability(p: Any) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+    if not _is_number(p) or not 0 <= p <= 1:
         raise ValueError(f"p must be a probability in [0, 1], got {p!r}")
     return float(p)
 
@@ -202,7 +227,7 @@ def _rotation(theta: Any) -> Any:
 def _check_geometry(interpolation: str, fill: Any, center: Any) -> tuple[str, float, tuple[float, float] | None]:
     if interpolation not in _INTERPOLATIONS:
         raise ValueError(f"interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}")
-    if isinstance(fill, bool) or not isinstance(fill, (int, float)):
+    if not _is_number(fill):
         raise TypeError(f"fill must be a number, got {fill!r}")
     if center is not None:
         try:
@@ -267,7 +292,7 @@ class RandomAffine(_Random):
         self.scale = None if scale is None else _pair(scale, "scale", minimum=1e-12)
         self.shear: tuple[float, float, float, float] | None = None
         if shear is not None:
-            if isinstance(shear, (int, float)) or len(shear) == 2:
+            if isinstance(shear, (int, float, np.integer, np.floating)) or len(shear) == 2:
                 self.shear = (*_pair(shear, "shear"), 0.0, 0.0)
             elif len(shear) == 4:
                 self.shear = (*_pair(shear[:2], "shear"), *_pair(shear[2:], "shear"))
@@ -301,10 +326,10 @@ def _padding(padding: Any) -> tuple[int, int, int, int]:
     """torchvision's padding: p (all sides), (lr, tb), or (left, top, right, bottom)."""
     if padding is None:
         return (0, 0, 0, 0)
-    values = [padding] if isinstance(padding, int) else list(padding)
-    if len(values) not in (1, 2, 4) or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
-                                                 for v in values):
+    values = [padding] if _is_int(padding) else list(padding)
+    if len(values) not in (1, 2, 4) or not all(_is_int(v) and v >= 0 for v in values):
         raise ValueError(f"padding must be a non-negative int or a sequence of 2 or 4 of them, got {padding!r}")
+    values = [int(v) for v in values]
     if len(values) == 1:
         return (values[0],) * 4  # type: ignore[return-value]
     if len(values) == 2:
@@ -326,14 +351,14 @@ class RandomCrop(_Random):
     def __init__(self, size: int | Sequence[int], padding: Any = None, pad_if_needed: bool = False,
                  fill: float = 0, padding_mode: str = "constant", *, seed: int | None = None) -> None:
         super().__init__(seed)
-        sizes = [size] if isinstance(size, int) else list(size)
+        sizes = [size] if isinstance(size, (int, np.integer)) else list(size)
         if len(sizes) == 1:
             sizes = sizes * 2
-        if len(sizes) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in sizes):
+        if len(sizes) != 2 or not all(_is_int(v) and v > 0 for v in sizes):
             raise ValueError(f"size must be a positive int or a pair (h, w), got {size!r}")
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {sorted(_PADDING_MODES)}, got {padding_mode!r}")
-        self.size = (sizes[0], sizes[1])
+        self.size = (int(sizes[0]), int(sizes[1]))
         self.padding = _padding(padding)
         self.pad_if_needed, self.padding_mode = bool(pad_if_needed), padding_mode
         self.fill = _check_geometry("nearest", fill, None)[1]
@@ -387,10 +412,9 @@ class ColorJitter(_Random):
 
     @staticmethod
     def _factor_range(value: Any, name: str) -> tuple[float, float] | None:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if value < 0:
-                raise ValueError(f"If {name} is a single number, it must be non-negative, got {value}")
-            return None if value == 0 else (max(0.0, 1.0 - value), 1.0 + value)
+        if _is_number(value):
+            b = _finite(value, name, minimum=0.0)
+            return None if b == 0 else (max(0.0, 1.0 - b), 1.0 + b)
         lo, hi = _pair(value, name, minimum=0.0)
         return None if lo == hi == 1 else (lo, hi)
 
@@ -423,9 +447,8 @@ class GaussianNoise(_Random):
 
     def __init__(self, std: float = 0.1, mean: float = 0.0, clip: bool = False, *, seed: int | None = None) -> None:
         super().__init__(seed)
-        if isinstance(std, bool) or not isinstance(std, (int, float)) or std < 0:
-            raise ValueError(f"std must be a non-negative number, got {std!r}")
-        self.std, self.mean, self.clip = float(std), float(mean), bool(clip)
+        self.std, self.mean = _finite(std, "std", minimum=0.0), _finite(mean, "mean")
+        self.clip = bool(clip)
 
     def __call__(self, x: Any) -> Any:
         a, single = _images(x, "GaussianNoise")

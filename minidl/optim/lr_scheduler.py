@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import numbers
 from bisect import bisect_right
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from .optimizer import Optimizer, _check_nonneg
 
@@ -30,6 +30,11 @@ def _per_group(name: str, optimizer: Optimizer, value: Any) -> list:
     return [value] * n
 
 
+def _is_real(value: Any) -> bool:
+    """A real number (Python or NumPy), not a bool."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Real)
+
+
 def _check_positive_int(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -39,6 +44,25 @@ def _check_positive(name: str, value: Any) -> None:
     """A schedule length: any positive number (PyTorch accepts floats and NumPy ints here)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) > 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+def _check_last_epoch(value: Any) -> None:
+    """``last_epoch``: an int >= -1 (-1 starts a new schedule)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"last_epoch must be an int, got {type(value).__name__}")
+    if value < -1:
+        raise ValueError(f"last_epoch must be >= -1, got {value}")
+
+
+def _milestones(name: str, value: Any) -> list[int]:
+    """``value`` as a sorted list of epochs: an iterable of non-negative ints."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a list of epochs (non-negative ints), got {type(value).__name__}")
+    epochs = list(value)
+    for m in epochs:
+        if isinstance(m, bool) or not isinstance(m, numbers.Integral) or m < 0:
+            raise ValueError(f"{name} must hold non-negative ints (epochs), got {m!r}")
+    return sorted(int(m) for m in epochs)
 
 
 class LRScheduler:
@@ -51,6 +75,7 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_last_epoch(last_epoch)
         self.optimizer = optimizer
         if last_epoch == -1:
             for g in optimizer.param_groups:
@@ -136,7 +161,8 @@ class MultiStepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
         _check_nonneg("gamma", gamma)
-        self.milestones, self.gamma = sorted(milestones), gamma  # a plain list: checkpoints keep it as is
+        self.milestones = _milestones("milestones", milestones)  # a plain list: checkpoints keep it as is
+        self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -207,6 +233,9 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1) -> None:
+        for name, value in (("start_factor", start_factor), ("end_factor", end_factor)):
+            if not _is_real(value):
+                raise TypeError(f"{name} must be a number, got {type(value).__name__}")
         if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
             raise ValueError("start_factor must be in (0, 1] and end_factor in [0, 1], "
                              f"got {start_factor}, {end_factor}")
@@ -264,12 +293,14 @@ class SequentialLR(_Composite):
     def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler], milestones: Sequence[int],
                  last_epoch: int = -1) -> None:
         _check_composite(self, optimizer, schedulers)
-        if len(milestones) != len(schedulers) - 1:
+        _check_last_epoch(last_epoch)
+        epochs = _milestones("milestones", milestones)
+        if len(epochs) != len(schedulers) - 1:
             raise ValueError(f"SequentialLR needs one milestone fewer than schedulers, got {len(schedulers)} "
-                             f"schedulers and {len(milestones)} milestones")
-        if list(milestones) != sorted(milestones):
+                             f"schedulers and {len(epochs)} milestones")
+        if list(milestones) != epochs:
             raise ValueError(f"SequentialLR milestones must be increasing, got {list(milestones)}")
-        self.optimizer, self._schedulers, self._milestones = optimizer, list(schedulers), list(milestones)
+        self.optimizer, self._schedulers, self._milestones = optimizer, list(schedulers), epochs
         self.last_epoch = last_epoch + 1
         # Each scheduler already took its constructor's step: start again from the initial lrs,
         # with only the schedule that runs at epoch 0 stepped.
@@ -323,10 +354,13 @@ def _check_composite(composite: LRScheduler, optimizer: Optimizer | None, schedu
 
 
 _NONNEG_STATE = ("gamma", "eta_min", "factor", "threshold", "eps", "cooldown", "patience")
+_POSITIVE_STATE = ("step_size", "T_max", "total_iters", "total_steps")
 
 
 def _check_scheduler_state(scheduler: Any, state_dict: Any) -> None:
-    """A scheduler's saved state: a dict of its own attributes, hyperparameters valid (NaN refused)."""
+    """A scheduler's saved state: a dict of its own attributes, hyperparameters valid (NaN
+    refused): non-negative rates and factors, positive schedule lengths, ``last_epoch`` an
+    int >= -1, ``milestones`` non-negative ints."""
     name = type(scheduler).__name__
     if not isinstance(state_dict, dict):
         raise TypeError(f"{name}.load_state_dict: expected a dict (from scheduler.state_dict()), "
@@ -340,6 +374,13 @@ def _check_scheduler_state(scheduler: Any, state_dict: Any) -> None:
         for key in _NONNEG_STATE:
             if key in state_dict:
                 _check_nonneg(key, state_dict[key])
+        for key in _POSITIVE_STATE:
+            if key in state_dict:
+                _check_positive(key, state_dict[key])
+        if "last_epoch" in state_dict:
+            _check_last_epoch(state_dict["last_epoch"])
+        if "milestones" in state_dict:
+            _milestones("milestones", state_dict["milestones"])
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name}.load_state_dict: {exc}") from None
 
@@ -461,12 +502,20 @@ class OneCycleLR(LRScheduler):
         for name, value in (("max_lr", max_lr), ("base_momentum", base_momentum), ("max_momentum", max_momentum)):
             for each in _per_group(name, optimizer, value):
                 _check_nonneg(name, each)
-        if not 0 <= pct_start <= 1:
-            raise ValueError(f"pct_start must be in [0, 1], got {pct_start}")
+        if not _is_real(pct_start) or not 0 <= pct_start <= 1:
+            raise ValueError(f"pct_start must be in [0, 1], got {pct_start!r}")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
-        self.total_steps, self.anneal_strategy, self.cycle_momentum = total_steps, anneal_strategy, cycle_momentum
+        _check_last_epoch(last_epoch)
+        if cycle_momentum and "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ValueError(f"OneCycleLR(cycle_momentum=True) needs an optimizer with momentum or betas; "
+                             f"{type(optimizer).__name__} has neither (pass cycle_momentum=False)")
         warm_end = float(pct_start * total_steps) - 1
+        last_start = 2 * warm_end if three_phase else warm_end
+        if warm_end == 0 or last_start == total_steps - 1:   # a phase that is used but has zero steps
+            raise ValueError(f"OneCycleLR: pct_start={pct_start} with total_steps={total_steps} leaves a phase with "
+                             "zero steps (it would divide by zero); change pct_start or total_steps")
+        self.total_steps, self.anneal_strategy, self.cycle_momentum = total_steps, anneal_strategy, cycle_momentum
         # (last step of the phase, lr from -> to, momentum from -> to), group keys
         if three_phase:
             self.phases = [(warm_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
@@ -482,9 +531,6 @@ class OneCycleLR(LRScheduler):
                 g["max_lr"] = top
                 g["min_lr"] = g["initial_lr"] / final_div_factor
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"OneCycleLR(cycle_momentum=True) needs an optimizer with momentum or betas; "
-                                 f"{type(optimizer).__name__} has neither (pass cycle_momentum=False)")
             self.use_beta1 = "betas" in optimizer.defaults
             if last_epoch == -1:
                 for g, top, low in zip(groups, _per_group("max_momentum", optimizer, max_momentum),

@@ -152,3 +152,44 @@ def test_balanced_batches_with_class_weights():
                              sampler=data.WeightedRandomSampler(w, 10_000, seed=1))
     labels = np.concatenate([yb.numpy() for _, yb in loader])
     assert abs(labels.mean() - 0.5) < 0.02
+
+
+def test_sampler_indices_must_be_integers_in_range():
+    ds = data.TensorDataset(np.arange(10.0))
+    for bad in ([0.9, 1.7, 9.99], np.array([0.0, 1.0]), [True, 1], np.array([True, False])):
+        with pytest.raises(TypeError, match="must be integers"):
+            data.SubsetRandomSampler(bad)
+    s = data.SubsetRandomSampler(np.array([9, 3], dtype=np.int32), seed=0)
+    assert sorted(s) == [3, 9] and all(type(i) is int for i in s)
+    assert list(data.SubsetRandomSampler(np.int64(4))) == [4]
+    with pytest.raises(IndexError, match="index 19 is out of range for a dataset of 10 samples"):
+        data.DataLoader(ds, sampler=data.SubsetRandomSampler([1, 19]))
+    with pytest.raises(TypeError, match="must be integers"):
+        data.DataLoader(ds, sampler=[0.5, 1.9])
+    with pytest.raises(IndexError, match="out of range"):
+        data.DataLoader(ds, sampler=[0, 10])
+    with pytest.raises(TypeError, match="sampler must be a Sampler or a sized iterable"):
+        data.DataLoader(ds, sampler=5)
+    batches = list(data.DataLoader(ds, batch_size=2, sampler=[3, np.int64(1), 4]))
+    np.testing.assert_array_equal(batches[0][0].numpy(), [3.0, 1.0])
+
+    class Bad(data.Sampler):
+        def epoch_indices(self):
+            return np.array([0, 12])
+
+        def __len__(self):
+            return 2
+
+    with pytest.raises(IndexError, match="index 12 is out of range"):
+        list(data.DataLoader(ds, sampler=Bad()))
+
+
+def test_concat_of_non_datasets_and_numpy_num_samples():
+    for bad in ([1, 2], 5):
+        with pytest.raises(TypeError, match="ConcatDataset"):
+            data.ConcatDataset(bad)
+    ds = data.TensorDataset(np.arange(5.0))
+    s = data.RandomSampler(ds, num_samples=np.int64(3), seed=0)
+    assert len(s) == 3 and len(list(s)) == 3
+    with pytest.raises(ValueError, match="num_samples must be a positive int"):
+        data.RandomSampler(ds, num_samples=True)

@@ -79,7 +79,7 @@ def test_regression_has_the_condition_number(kappa):
     e = np.linalg.eigvalsh(X64.T @ X64 / len(X))
     assert abs(e.max() / e.min() / kappa - 1) < 1e-3
     np.testing.assert_allclose(X @ w, y, rtol=1e-4, atol=1e-4)     # noise 0: y is exactly linear
-    with pytest.raises(ValueError, match="condition_number must be a number >= 1"):
+    with pytest.raises(ValueError, match="condition_number must be a finite number >= 1"):
         data.make_regression(10, 2, condition_number=0.5)
 
 
@@ -138,3 +138,34 @@ def test_read_idx_other_types(tmp_path):
     p.write_bytes(bytes([0, 0, 0x0D, 1]) + (3).to_bytes(4, "big") + vals.tobytes())
     a = data.read_idx(p)
     assert a.dtype == np.float32 and a.tolist() == [1.5, -2.0, 3.25]
+
+
+@pytest.mark.parametrize("make", [data.make_moons, data.make_circles, data.make_spiral, data.make_xor,
+                                  data.make_hours_scores, data.make_regression])
+def test_non_finite_or_negative_noise_is_refused(make):
+    for bad in (np.nan, np.inf, -0.1, True, "0.1"):
+        with pytest.raises(ValueError, match=r"noise \(the std of Gaussian noise\) must be a finite number >= 0"):
+            make(noise=bad, seed=0)
+    a, b = make(noise=np.float32(0.1), seed=0)[:2], make(noise=0.1, seed=0)[:2]
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, rtol=1e-6)
+
+
+def test_blob_and_regression_arguments_are_checked():
+    for kw, msg in ((dict(cluster_std=np.nan), "cluster_std must be a finite number"),
+                    (dict(cluster_std=-1.0), "cluster_std must be a finite number >= 0"),
+                    (dict(centers=np.array([[0.0, np.nan]])), "centers must be finite"),
+                    (dict(centers=np.zeros((0, 2))), r"shape \(K >= 1"),
+                    (dict(center_box=(10.0, -10.0)), "min <= max"),
+                    (dict(center_box=(0.0, np.inf)), "center_box values must be a finite number"),
+                    (dict(center_box=(1.0,)), "center_box must be a pair")):
+        with pytest.raises(ValueError, match=msg):
+            data.make_blobs(20, seed=0, **kw)
+    X, _ = data.make_blobs(20, cluster_std=np.float32(0.0), centers=np.ones((1, 2)), seed=0)
+    np.testing.assert_array_equal(X, np.ones((20, 2)))
+    for bad in (np.nan, np.inf):
+        with pytest.raises(ValueError, match="condition_number must be a finite number >= 1"):
+            data.make_regression(10, 2, condition_number=bad)
+    X, _ = data.make_regression(50, 2, condition_number=np.float64(4.0), seed=0)
+    e = np.linalg.eigvalsh(X.astype(np.float64).T @ X / 50)
+    assert e.max() / e.min() == pytest.approx(4.0, rel=1e-3)

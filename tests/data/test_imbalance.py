@@ -42,3 +42,11 @@ def test_undersample_balances_without_repeats():
     assert isinstance(Xt, md.Tensor) and np.array_equal(Xt.numpy(), Xu)
     with pytest.raises(ValueError, match="X has 99 samples but y has 100"):
         data.undersample(X[:99], Y)
+
+
+def test_class_weights_accept_numpy_int_n_classes():
+    y = np.array([0, 0, 1])
+    np.testing.assert_array_equal(data.class_weights(y, n_classes=np.int64(2)), data.class_weights(y, n_classes=2))
+    for bad in (True, 0, 2.0):
+        with pytest.raises(ValueError, match="n_classes must be a positive int"):
+            data.class_weights(y, n_classes=bad)

@@ -155,3 +155,76 @@ def test_pca_state_with_other_component_count_is_refused():
     state = data.PCA(3).fit(Xtr).state_dict()
     with pytest.raises(ValueError, match="3 components but this PCA keeps n_components=2"):
         data.PCA(2).load_state_dict(state)
+
+
+def _snapshot(t):
+    return {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v) for k, v in vars(t).items()}
+
+
+def _assert_unchanged(t, before):
+    after = vars(t)
+    assert set(after) == set(before)
+    for k, v in before.items():
+        np.testing.assert_array_equal(after[k], v, err_msg=k)
+
+
+def test_refused_refit_changes_nothing():
+    rng = np.random.default_rng(1)
+    X = rng.random((20, 5))
+    p = data.PCA(3).fit(X)
+    before, out = _snapshot(p), p.transform(X)
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        p.fit(rng.random((1, 4)))
+    with pytest.raises(ValueError, match="n_components=3 must be between"):
+        p.fit(rng.random((2, 4)))                               # fails after the mean was computed
+    _assert_unchanged(p, before)
+    np.testing.assert_array_equal(p.transform(X), out)
+    z = data.ZCAWhitening(eps=0).fit(X)
+    before, out = _snapshot(z), z.transform(X)
+    singular = np.column_stack([X[:, :3], X[:, 0], X[:, 0]])   # repeated columns: zero eigenvalues
+    with pytest.raises(ValueError, match="singular"):
+        z.fit(singular)
+    _assert_unchanged(z, before)
+    np.testing.assert_array_equal(z.transform(X), out)
+    for t in (data.StandardScaler(), data.MinMaxScaler(), data.MeanNormalizer()):
+        t.fit(X)
+        before = _snapshot(t)
+        with pytest.raises(ValueError, match="NaN"):
+            t.fit(np.full((3, 5), np.nan))
+        _assert_unchanged(t, before)
+
+
+@pytest.mark.parametrize("make", [data.StandardScaler, data.MinMaxScaler, data.MeanNormalizer,
+                                  lambda: data.PCA(2), data.ZCAWhitening])
+def test_refused_load_state_dict_changes_nothing(make):
+    Xtr, Xte = _data()
+    good = make().fit(Xtr)
+    st = good.state_dict()
+    other = make().fit(Xtr[::-1] * 2.0 + 1.0)
+    before, out = _snapshot(other), other.transform(Xte)
+    first = next(iter(st))
+    bads = [({**st, "n_samples_seen_": None}, ValueError, "n_samples_seen_ must be a positive int"),
+            ({**st, "n_samples_seen_": -3}, ValueError, "n_samples_seen_"),
+            ({**st, "n_features_in_": True}, ValueError, "n_features_in_"),
+            ({**st, first: np.full_like(st[first], np.nan)}, ValueError, "NaN or infinity"),
+            ({**st, first: np.full_like(st[first], np.inf)}, ValueError, "NaN or infinity")]
+    if "scale_" in st:
+        bads.append(({**st, "scale_": np.zeros_like(st["scale_"])}, ValueError, "scale_ must be positive"))
+    for bad, exc, msg in bads:
+        with pytest.raises(exc, match=msg):
+            other.load_state_dict(bad)
+        _assert_unchanged(other, before)
+        np.testing.assert_array_equal(other.transform(Xte), out)
+    other.load_state_dict({**st, "n_samples_seen_": np.int64(60), "n_features_in_": np.int32(4)})
+    assert other.n_samples_seen_ == 60 and type(other.n_samples_seen_) is int
+    np.testing.assert_array_equal(other.transform(Xte), good.transform(Xte))
+
+
+def test_non_finite_settings_are_refused():
+    for rng_ in ((0, np.inf), (-np.inf, 1), (np.nan, 1)):
+        with pytest.raises(ValueError, match="feature_range must be finite"):
+            data.MinMaxScaler(rng_)
+    for eps in (np.inf, np.nan, -1.0):
+        with pytest.raises(ValueError, match="eps must be a finite non-negative number"):
+            data.ZCAWhitening(eps=eps)
+    assert data.ZCAWhitening(eps=np.float32(0.1)).eps == pytest.approx(0.1)

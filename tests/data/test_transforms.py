@@ -153,3 +153,43 @@ def test_tta_with_identity_and_flip_is_exactly_flip_invariant():
     plain = model(x).softmax(-1).numpy()
     assert not np.allclose(plain, model(flip(x)).softmax(-1).numpy())   # the model itself is not invariant
     assert model.training                                               # the mode is restored
+
+
+def test_non_finite_parameters_are_refused_at_construction():
+    nan, inf = float("nan"), float("inf")
+    cases = [(lambda: data.GaussianNoise(std=nan), "std must be a finite number"),
+             (lambda: data.GaussianNoise(mean=inf), "mean must be a finite number"),
+             (lambda: data.GaussianNoise(std=-0.1), "std must be a finite number >= 0"),
+             (lambda: data.Normalize([0.5], [nan]), "mean and std must be finite"),
+             (lambda: data.Normalize([inf], [1.0]), "mean and std must be finite"),
+             (lambda: data.RandomRotation(nan), "degrees must be finite"),
+             (lambda: data.RandomRotation(inf), "degrees must be finite"),
+             (lambda: data.RandomRotation((-inf, 0.0)), "degrees must be finite"),
+             (lambda: data.RandomAffine(0, scale=(nan, 1.0)), "scale must be finite"),
+             (lambda: data.RandomAffine(0, shear=nan), "shear must be finite"),
+             (lambda: data.RandomAffine(0, translate=(nan, 0.1)), "translate must be finite"),
+             (lambda: data.ColorJitter(brightness=nan), "brightness must be a finite number"),
+             (lambda: data.ColorJitter(contrast=inf), "contrast must be a finite number"),
+             (lambda: data.ColorJitter(brightness=(0.5, nan)), "brightness must be finite")]
+    for make, msg in cases:
+        with pytest.raises(ValueError, match=msg):
+            make()
+    with pytest.raises(TypeError, match="std must be a number"):
+        data.GaussianNoise(std="0.1")
+
+
+def test_numpy_scalars_are_accepted_like_python_numbers():
+    x = np.random.default_rng(0).random((4, 1, 5, 5)).astype(np.float32)
+    for ours, ref in ((data.RandomHorizontalFlip(np.float32(0.5), seed=1), data.RandomHorizontalFlip(0.5, seed=1)),
+                      (data.RandomRotation(np.int64(30), seed=1), data.RandomRotation(30, seed=1)),
+                      (data.RandomAffine(np.float64(10), shear=np.float32(5), seed=1),
+                       data.RandomAffine(10.0, shear=5.0, seed=1)),
+                      (data.ColorJitter(brightness=np.float32(0.25), seed=1),
+                       data.ColorJitter(brightness=0.25, seed=1)),
+                      (data.GaussianNoise(np.float32(0.5), np.int64(1), seed=1), data.GaussianNoise(0.5, 1.0, seed=1))):
+        np.testing.assert_allclose(ours(x), ref(x), rtol=1e-6, atol=1e-6)
+    crop = data.RandomCrop(np.int64(5), padding=np.int32(1), seed=1)
+    assert crop.size == (5, 5) and crop.padding == (1, 1, 1, 1)
+    np.testing.assert_array_equal(crop(x), data.RandomCrop(5, padding=1, seed=1)(x))
+    with pytest.raises(ValueError, match="p must be a probability"):
+        data.RandomHorizontalFlip(np.True_)

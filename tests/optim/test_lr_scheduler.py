@@ -343,3 +343,71 @@ def test_scheduler_load_state_dict_refuses_a_non_dict():
     opt = optim.SGD([md.tensor([1.0], requires_grad=True)], lr=0.1)
     with pytest.raises(TypeError, match="expected a dict"):
         S.StepLR(opt, 2).load_state_dict([("gamma", 0.5)])
+
+
+def _groups(opt):
+    return [dict(g, params=None) for g in opt.param_groups]
+
+
+def test_refused_one_cycle_leaves_the_optimizer_as_it_was():
+    o = optim.Adagrad([md.tensor([1.0], requires_grad=True)], lr=0.1)
+    before = _groups(o)
+    with pytest.raises(ValueError, match="momentum or betas"):
+        S.OneCycleLR(o, max_lr=1.0, total_steps=10)
+    assert _groups(o) == before
+    assert S.CosineAnnealingLR(o, T_max=10).base_lrs == [0.1]
+    sgd = optim.SGD([md.tensor([1.0], requires_grad=True)], lr=0.1, momentum=0.9)
+    before = _groups(sgd)
+    for kw in (dict(total_steps=10, pct_start=0.1), dict(total_steps=10, pct_start=1.0),
+               dict(total_steps=5, pct_start=0.6, three_phase=True)):
+        with pytest.raises(ValueError, match="zero steps"):
+            S.OneCycleLR(sgd, max_lr=1.0, **kw)
+        assert _groups(sgd) == before
+    with pytest.raises(TypeError, match="last_epoch must be an int"):
+        S.OneCycleLR(sgd, max_lr=1.0, total_steps=10, last_epoch="x")
+    assert _groups(sgd) == before
+    sch = S.OneCycleLR(sgd, max_lr=1.0, total_steps=10, pct_start=0.0)  # no warm-up: allowed, as in PyTorch
+    for _ in range(10):
+        sch.step()
+    assert math.isfinite(sch.get_last_lr()[0])
+
+
+def test_scheduler_arguments_are_type_checked():
+    opt = optim.SGD([md.tensor([1.0], requires_grad=True)], lr=0.1)
+    before = _groups(opt)
+    with pytest.raises(TypeError, match="milestones must be a list of epochs"):
+        S.MultiStepLR(opt, None)
+    for bad in (["a"], [-3], [1.5], [True]):
+        with pytest.raises(ValueError, match="milestones must hold non-negative ints"):
+            S.MultiStepLR(opt, bad)
+    with pytest.raises(TypeError, match="start_factor must be a number"):
+        S.LinearLR(opt, "0.5")
+    with pytest.raises(TypeError, match="last_epoch must be an int"):
+        S.StepLR(opt, 2, last_epoch="x")
+    with pytest.raises(ValueError, match="last_epoch must be >= -1"):
+        S.StepLR(opt, 2, last_epoch=-2)
+    assert _groups(opt) == before  # none of the refused ones touched the optimizer
+    with pytest.raises(ValueError, match="milestones must hold"):
+        S.SequentialLR(opt, [S.StepLR(opt, 2), S.StepLR(opt, 2)], milestones=["a"])
+    assert [g["lr"] for g in opt.param_groups] == [0.1]
+    assert S.MultiStepLR(opt, (np.int64(4), 2)).milestones == [2, 4]
+
+
+@pytest.mark.parametrize("make,edit,match", [
+    (lambda o: S.StepLR(o, 2), {"step_size": 0}, "step_size must be a positive number"),
+    (lambda o: S.StepLR(o, 2), {"last_epoch": "x"}, "last_epoch must be an int"),
+    (lambda o: S.StepLR(o, 2), {"last_epoch": -5}, "last_epoch must be >= -1"),
+    (lambda o: S.CosineAnnealingLR(o, 5), {"T_max": NAN}, "T_max must be a positive number"),
+    (lambda o: S.LinearLR(o), {"total_iters": -1}, "total_iters must be a positive number"),
+    (lambda o: S.MultiStepLR(o, [2]), {"milestones": ["a"]}, "milestones must hold"),
+    (lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=10, cycle_momentum=False), {"total_steps": 0},
+     "total_steps must be a positive"),
+])
+def test_scheduler_load_state_dict_checks_lengths_epochs_and_milestones(make, edit, match):
+    opt = optim.SGD([md.tensor([1.0], requires_grad=True)], lr=0.1)
+    sched = make(opt)
+    before = sched.state_dict()
+    with pytest.raises(ValueError, match=match):
+        sched.load_state_dict({**before, **edit})
+    assert sched.state_dict() == before
+    sched.step()  # still usable
