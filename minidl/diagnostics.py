@@ -421,15 +421,29 @@ def gradient_stats(model: Module, vanishing: float = 1e-7, exploding: float = 1e
 def update_ratio(model: Module, before: Mapping[str, Any], low: float = 1e-4, high: float = 1e-2) -> Result:
     """‖w_after - w_before‖ / ‖w_before‖ per parameter, with ``before = model.state_dict()``
     taken before ``optimizer.step()``. About 1e-3 per step is healthy; ``ok`` when every ratio
-    lies in [``low``, ``high``]. ``values["ratios"]`` maps parameter names to ratios."""
-    ratios: dict[str, float] = {}
-    for name, p in model.named_parameters():
-        if name not in before:
-            raise KeyError(f"update_ratio: {name!r} is not in the saved state (take it with model.state_dict())")
+    lies in [``low``, ``high``]. ``values["ratios"]`` maps parameter names to ratios.
+
+    ``before`` must hold every parameter of ``model`` under its name, with the parameter's exact
+    shape (a value that merely broadcasts is refused), and no key that is not in
+    ``model.state_dict()`` (buffers such as running means are allowed): otherwise ``ValueError``."""
+    params = list(model.named_parameters())
+    known = set(model.state_dict())
+    missing = [name for name, _ in params if name not in before]
+    extra = sorted(k for k in before if k not in known)
+    if missing or extra:
+        raise ValueError(f"update_ratio: `before` must be model.state_dict() taken before the step; "
+                         f"missing parameters {missing}, unknown keys {extra}")
+    olds: dict[str, Any] = {}
+    for name, p in params:
         w0 = before[name]
-        w0 = w0.data if isinstance(w0, Tensor) else w0
-        xp = backend.array_module(p.data)
-        w0 = xp.asarray(w0)
+        w0 = backend.array_module(p.data).asarray(w0.data if isinstance(w0, Tensor) else w0)
+        if tuple(w0.shape) != tuple(p.data.shape):
+            raise ValueError(f"update_ratio: before[{name!r}] has shape {tuple(w0.shape)}, the parameter has "
+                             f"shape {tuple(p.data.shape)} (take `before` with model.state_dict())")
+        olds[name] = w0
+    ratios: dict[str, float] = {}
+    for name, p in params:
+        w0 = olds[name]
         n0 = _norm(w0)
         ratios[name] = _norm(p.data - w0) / n0 if n0 > 0 else math.inf
     bad = {k: v for k, v in ratios.items() if not low <= v <= high}

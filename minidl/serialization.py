@@ -160,11 +160,14 @@ def save(obj: dict, path: str | os.PathLike) -> None:
     """Save a (nested) dict of tensors/arrays/scalars to ``path`` as an ``.npz`` (atomic).
 
     Only a regular file (or nothing) at ``path`` is replaced; leftovers of killed saves to
-    ``path`` are removed first (see the module docstring for the rule).
+    ``path`` are removed first (see the module docstring for the rule). An empty ``path`` is a
+    ``ValueError``, raised before anything is touched.
     """
     if not isinstance(obj, dict):
         raise TypeError(f"md.save: expected a dict (e.g. model.state_dict()), got {type(obj).__name__}")
     path = os.fspath(path)
+    if not path:
+        raise ValueError("md.save: path is empty; give a file name such as 'model.npz'")
     arrays: dict = {}
     root = _encode(obj, arrays, "obj")
     meta = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root}).encode("utf-8")
@@ -366,9 +369,11 @@ def load(path: str | os.PathLike) -> dict:
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` (naming the file) for
     anything that is not an intact minidl checkpoint: truncated/corrupt data, a non-npz file,
     an archive holding object arrays or pickles (refused, never executed), or a missing or
-    malformed structure entry.
+    malformed structure entry. An empty ``path`` is a ``ValueError``.
     """
     path = os.fspath(path)
+    if not path:
+        raise ValueError("md.load: path is empty; give the name of a file written by md.save")
     fd = _open_regular(path)
     try:
         magic = os.read(fd, 4)

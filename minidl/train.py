@@ -117,9 +117,11 @@ class History:
         return f"History(epochs={self.epochs}, keys={list(self.history)})"
 
     def best(self, key: str = "val_loss", mode: str = "auto") -> tuple[int, float]:
-        """``(epoch, value)`` of the best value of ``key``: lowest for losses and errors
-        (``mode="min"``), highest otherwise (``"max"``); ``"auto"`` decides from the name.
-        nan entries are skipped; ties go to the earliest epoch."""
+        """``(epoch, value)`` of the best value of ``key``: lowest with ``mode="min"``, highest
+        with ``"max"``. ``"auto"`` decides from the name: lowest for losses, errors and times
+        (a key containing "loss", "error", "mse", "mae", "seconds" or "time"), highest for
+        anything else, except ``"lr"``, which has no best: it needs an explicit mode
+        (ValueError). nan entries are skipped; ties go to the earliest epoch."""
         if key not in self.history:
             raise KeyError(f"History.best: no key {key!r}; available: {sorted(self.history)}")
         mode = _resolve_mode(key, mode)
@@ -136,17 +138,44 @@ class History:
         return {k: list(v) for k, v in self.history.items()}
 
     def to_json(self, path: str | os.PathLike) -> None:
-        """Write ``{"history": {...}, "interrupted": bool}`` as JSON (nan written as null)."""
-        clean = {k: [None if math.isnan(v) else v for v in vs] for k, vs in self.history.items()}
-        _atomic_write_text(path, json.dumps({"history": clean, "interrupted": self.interrupted}, indent=1),
-                           "History.to_json")
+        """Write ``{"history": {key: [values...]}, "interrupted": bool}`` as strict JSON: nan is
+        written as ``null`` and infinities as the strings ``"inf"`` / ``"-inf"`` (JSON has no
+        literal for either); :meth:`from_json` reads all three back exactly."""
+        clean = {k: [_json_value(v) for v in vs] for k, vs in self.history.items()}
+        _atomic_write_text(path, json.dumps({"history": clean, "interrupted": self.interrupted}, indent=1,
+                                            allow_nan=False), "History.to_json")
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> History:
+        """Read a file written by :meth:`to_json`. Anything else (not JSON, not an object with a
+        ``"history"`` object of equal-length lists of numbers / null / "inf" / "-inf", or an
+        ``"interrupted"`` that is not a bool) is a ``ValueError`` naming the file."""
+        where = f"History.from_json: {os.fspath(path)!r}"
+        expected = ('expected a JSON object {"history": {key: [numbers...]}, "interrupted": bool} '
+                    "as written by History.to_json, with lists of equal length")
         with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-        h = cls({k: [math.nan if v is None else v for v in vs] for k, vs in doc["history"].items()})
-        h.interrupted = bool(doc.get("interrupted", False))
+            try:
+                doc = json.load(f)
+            except ValueError as exc:  # json.JSONDecodeError, UnicodeDecodeError
+                raise ValueError(f"{where} is not valid JSON ({exc}); {expected}") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("history"), dict):
+            raise ValueError(f"{where} has no \"history\" object; {expected}")
+        interrupted = doc.get("interrupted", False)
+        if not isinstance(interrupted, bool):
+            raise ValueError(f"{where}: \"interrupted\" is {interrupted!r}, not a bool; {expected}")
+        history: dict[str, list[float]] = {}
+        for k, vs in doc["history"].items():
+            if not isinstance(vs, list):
+                raise ValueError(f"{where}: history[{k!r}] is a {type(vs).__name__}, not a list; {expected}")
+            try:
+                history[k] = [_from_json_value(v) for v in vs]
+            except ValueError as exc:
+                raise ValueError(f"{where}: history[{k!r}] holds {exc}; {expected}") from None
+        lengths = {k: len(vs) for k, vs in history.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"{where}: the lists have different lengths {lengths}; {expected}")
+        h = cls(history)
+        h.interrupted = interrupted
         return h
 
     def to_csv(self, path: str | os.PathLike) -> None:
@@ -156,15 +185,44 @@ class History:
         _atomic_write_text(path, "".join(",".join(str(c) for c in r) + "\n" for r in rows), "History.to_csv")
 
 
+def _json_value(v: float) -> float | str | None:
+    """How :meth:`History.to_json` writes one value: nan as None (null), ±inf as "inf" / "-inf"."""
+    if math.isnan(v):
+        return None
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v
+
+
+def _from_json_value(v: Any) -> float:
+    """The inverse of :func:`_json_value`; ValueError (naming the value) for anything else."""
+    if v is None:
+        return math.nan
+    if v in ("inf", "-inf"):
+        return float(v)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    raise ValueError(f"{v!r}, which is not a number, null, \"inf\" or \"-inf\"")
+
+
 def _resolve_mode(key: str, mode: str) -> str:
+    """``"min"`` or ``"max"`` for ``key``. ``"auto"``: minimised when ``key`` contains one of
+    ``_MINIMISED`` (losses, errors, time), else maximised (metrics); a key in ``_NO_BEST``
+    (``"lr"``: no value is better than another) needs an explicit ``mode``."""
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode != "auto":
         return mode
+    if key in _NO_BEST:
+        raise ValueError(f"{key!r} has no best value to pick automatically (it is neither a loss nor a metric); "
+                         "pass mode='min' or mode='max'")
     return "min" if any(w in key for w in _MINIMISED) else "max"
 
 
-_MINIMISED = ("loss", "error", "mse", "mae")  # a key naming one of these is minimised (viz keeps a copy)
+# a key naming one of these is minimised; a key equal to one of _NO_BEST needs an explicit mode
+# (viz keeps a copy of both, pinned equal by a test)
+_MINIMISED = ("loss", "error", "mse", "mae", "seconds", "time")
+_NO_BEST = ("lr",)
 
 
 def _atomic_write_text(path: str | os.PathLike, text: str, what: str = "History") -> None:
@@ -173,6 +231,8 @@ def _atomic_write_text(path: str | os.PathLike, text: str, what: str = "History"
     temporary file is removed and ``path`` is left as it was. Only a regular file (or nothing)
     at ``path`` is replaced: a folder or anything else is refused before anything is written."""
     path = os.fspath(path)
+    if not path:
+        raise ValueError(f"{what}: the path is empty; give a file name")
     try:
         mode: int | None = os.lstat(path).st_mode
     except FileNotFoundError:
@@ -207,13 +267,41 @@ def get_rng_state() -> dict:
 
 
 def set_rng_state(state: Mapping[str, Any]) -> None:
-    """Restore a state from :func:`get_rng_state`: the next random numbers repeat exactly."""
+    """Restore a state from :func:`get_rng_state`: the next random numbers repeat exactly.
+
+    ``state`` must have the structure of the generator's own state (same bit generator, same
+    keys, nested dicts where it has them, integers where it has integers): anything else is a
+    ``TypeError`` / ``ValueError`` naming what was expected, and the generator is left unchanged."""
     gen = backend.rng(backend.np)
+    current = gen.bit_generator.state
+    if not isinstance(state, Mapping):
+        raise TypeError(f"set_rng_state: expected a dict from get_rng_state(), got {type(state).__name__}")
     want = state.get("bit_generator")
-    if want != gen.bit_generator.state["bit_generator"]:
+    if want != current["bit_generator"]:
         raise ValueError(f"set_rng_state: the state is for {want!r}, the generator is "
-                         f"{gen.bit_generator.state['bit_generator']!r}")
-    gen.bit_generator.state = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in state.items()}
+                         f"{current['bit_generator']!r}")
+    _check_like(state, current, "state")
+    try:
+        gen.bit_generator.state = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in state.items()}
+    except (TypeError, ValueError, OverflowError, KeyError) as exc:
+        gen.bit_generator.state = current
+        raise ValueError(f"set_rng_state: the generator refused the state ({type(exc).__name__}: {exc}); "
+                         "pass a dict from get_rng_state()") from None
+
+
+def _check_like(value: Any, template: Any, where: str) -> None:
+    """Refuse ``value`` unless it has ``template``'s structure: the same keys in every dict,
+    and an integer wherever ``template`` holds an integer (other leaves are left to NumPy)."""
+    if isinstance(template, Mapping):
+        if not isinstance(value, Mapping):
+            raise TypeError(f"set_rng_state: {where} must be a dict with keys {sorted(template)}, "
+                            f"got {type(value).__name__}")
+        if set(value) != set(template):
+            raise ValueError(f"set_rng_state: {where} has keys {sorted(value)}, expected {sorted(template)}")
+        for k in template:
+            _check_like(value[k], template[k], f"{where}[{k!r}]")
+    elif isinstance(template, int) and (isinstance(value, bool) or not hasattr(value, "__index__")):
+        raise TypeError(f"set_rng_state: {where} must be an integer, got {type(value).__name__}")
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -258,7 +346,18 @@ class _Monitor:
     """Tracks the best value of a monitored key (shared by EarlyStopping and ModelCheckpoint)."""
 
     def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
-        self.monitor, self.mode = monitor, _resolve_mode(monitor, mode)
+        what = type(self).__name__
+        if not isinstance(monitor, str):
+            raise TypeError(f"{what}: monitor must be a logged key such as 'val_loss', got {type(monitor).__name__}")
+        if not isinstance(mode, str):
+            raise TypeError(f"{what}: mode must be 'auto', 'min' or 'max', got {type(mode).__name__}")
+        if (isinstance(min_delta, bool) or not isinstance(min_delta, (int, float))
+                or not math.isfinite(min_delta)):
+            raise ValueError(f"{what}: min_delta must be a finite number, got {min_delta!r}")
+        try:
+            self.monitor, self.mode = monitor, _resolve_mode(monitor, mode)
+        except ValueError as exc:
+            raise ValueError(f"{what}: {exc}") from None
         self.min_delta = abs(float(min_delta))
         self.best = math.inf if self.mode == "min" else -math.inf
 
@@ -291,8 +390,10 @@ class EarlyStopping(Callback, _Monitor):
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, mode: str = "auto",
                  restore_best_weights: bool = True) -> None:
         _Monitor.__init__(self, monitor, mode, min_delta)
-        if not isinstance(patience, int) or patience < 0:
+        if not isinstance(patience, int) or isinstance(patience, bool) or patience < 0:
             raise ValueError(f"EarlyStopping: patience must be a non-negative int, got {patience!r}")
+        if not isinstance(restore_best_weights, bool):
+            raise TypeError(f"EarlyStopping: restore_best_weights must be True or False, got {restore_best_weights!r}")
         self.patience, self.restore_best_weights = patience, restore_best_weights
         self.wait, self.best_epoch, self.stopped_epoch = 0, -1, -1
         self.best_weights: dict | None = None
@@ -336,16 +437,22 @@ class ModelCheckpoint(Callback, _Monitor):
     states: everything ``fit(..., resume_from=path)`` needs to continue exactly. ``path`` may
     hold ``{epoch}`` (e.g. ``"ckpt_{epoch:03d}.npz"``), the only field allowed (checked here, so
     a bad template fails before training). With ``save_best_only`` a file is written only when
-    ``monitor`` improves.
+    ``monitor`` improves; every fit starts afresh (``on_train_begin`` forgets the best value of
+    an earlier fit), and ``fit(resume_from=...)`` then restores the one saved in the checkpoint.
     """
 
     def __init__(self, path: str | os.PathLike, monitor: str = "val_loss", save_best_only: bool = True,
                  mode: str = "auto") -> None:
         _Monitor.__init__(self, monitor, mode, 0.0)
-        path = os.fspath(path)
+        path = _check_path(path, "ModelCheckpoint: path")
         _check_path_template(path)
+        if not isinstance(save_best_only, bool):
+            raise TypeError(f"ModelCheckpoint: save_best_only must be True or False, got {save_best_only!r}")
         self.path, self.save_best_only = path, save_best_only
         self.saved: list[str] = []
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.save_best_only:
@@ -362,6 +469,16 @@ class ModelCheckpoint(Callback, _Monitor):
 
     def load_state_dict(self, state: dict) -> None:
         self.best = state["best"]
+
+
+def _check_path(path: Any, what: str) -> str:
+    """``path`` as a str; TypeError unless it is a str or os.PathLike naming text, ValueError if empty."""
+    if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
+        raise TypeError(f"{what} must be a file path (str or os.PathLike), got {type(path).__name__}")
+    path = os.fspath(path)
+    if not path:
+        raise ValueError(f"{what} is empty; give a file name")
+    return path
 
 
 def _check_path_template(path: str) -> None:
@@ -404,7 +521,9 @@ class CSVLogger(Callback):
     """
 
     def __init__(self, path: str | os.PathLike, append: bool = False) -> None:
-        self.path, self.append = os.fspath(path), append
+        if not isinstance(append, bool):
+            raise TypeError(f"CSVLogger: append must be True or False, got {append!r}")
+        self.path, self.append = _check_path(path, "CSVLogger: path"), append
         self._keys: list[str] | None = None
         self._header: list[str] | None = None  # the existing file's header, when appending
 
@@ -492,10 +611,13 @@ class ExperimentLog(Callback):
 class DebugDump(Callback):
     """The decks' "debug mode": save the first ``batches`` input batches of every epoch and the
     model's raw output on them, as ``epoch{E:03d}_batch{B:05d}.npz`` (keys ``x``, ``y``,
-    ``output``) in ``working_dir``. With ``working_dir=None`` it writes nothing and keeps nothing."""
+    ``output``) in ``working_dir``. With ``working_dir=None`` it writes nothing and keeps nothing.
+    ``batches`` must be a non-negative int."""
 
     def __init__(self, working_dir: str | os.PathLike | None, batches: int = 2) -> None:
-        self.working_dir = None if working_dir is None else os.fspath(working_dir)
+        if not isinstance(batches, int) or isinstance(batches, bool) or batches < 0:
+            raise ValueError(f"DebugDump: batches must be a non-negative int, got {batches!r}")
+        self.working_dir = None if working_dir is None else _check_path(working_dir, "DebugDump: working_dir")
         self.batches = batches
         self.written: list[str] = []
 

@@ -284,9 +284,11 @@ def _host(a: Any) -> Any:
     return backend.to_numpy(a) if backend.is_backend_array(a) else np.asarray(a)
 
 
-# History.best's rule (minidl.train._MINIMISED, pinned equal by a test): a key naming one of these
-# is minimised. Copied, not imported: train imports minidl, which imports viz (an import cycle).
-_MINIMISED = ("loss", "error", "mse", "mae")
+# History.best's rule (minidl.train._MINIMISED and _NO_BEST, pinned equal by a test): a key naming
+# one of _MINIMISED is minimised; a key in _NO_BEST has no best. Copied, not imported: train
+# imports minidl, which imports viz (an import cycle).
+_MINIMISED = ("loss", "error", "mse", "mae", "seconds", "time")
+_NO_BEST = ("lr",)
 
 
 def plot_history(history: Any, metrics: Sequence[str] | None = None, best: str | None = "val_loss",
@@ -294,8 +296,9 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, best: str |
     """Loss curves (left) and metric curves (right, when there are metrics) of a ``History``
     (or its ``.history`` dict). Epochs are drawn from 1. The best epoch of ``best`` (default
     ``val_loss``, else ``loss``) is marked with a dotted line in every panel: its lowest value
-    for losses and errors (a name holding "loss", "error", "mse" or "mae", the rule of
-    ``History.best``), else its highest. The learning rate is drawn on a twin axis of the loss
+    for losses, errors and times (a name holding "loss", "error", "mse", "mae", "seconds" or
+    "time", the rule of ``History.best``), else its highest; ``best="lr"`` has no best value
+    (ValueError), pass ``best=None`` for no mark. The learning rate is drawn on a twin axis of the loss
     panel (log scale when it changes)."""
     h = history.history if hasattr(history, "history") else dict(history)
     if "loss" not in h:
@@ -307,6 +310,9 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, best: str |
         metrics = [k for k in h if k not in skip and not k.startswith("val_")]
     fig = _figure((12.5 if metrics else 7.5, 4.4))
     axes = fig.subplots(1, 2 if metrics else 1, squeeze=False)[0]
+    if best in _NO_BEST:
+        raise ValueError(f"plot_history: {best!r} has no best value to mark (it is neither a loss nor a metric); "
+                         "pass best='val_loss', another logged key, or None")
     if best is not None and best not in h:
         best = "loss"
     best_epoch = None
@@ -430,7 +436,11 @@ def plot_gradient_histograms(stats: Any, title: str = "Gradients per parameter",
 def plot_confusion_matrix(cm: Any, labels: Sequence[Any] | None = None, normalize: bool = False,
                           title: str = "Confusion matrix", cmap: str = "Blues") -> Any:
     """A confusion matrix (rows: true class, columns: predicted, as ``metrics.confusion_matrix``)
-    with the count (or, with ``normalize``, the row fraction) written in every cell."""
+    with the count (or, with ``normalize``, the row fraction: each row divided by its sum, an
+    all-zero row left at 0) written in every cell. A matrix of counts gets the accuracy and the
+    number of samples in the title. A matrix holding non-integer values (e.g. one already
+    normalised) is drawn as given, every cell with 2 decimals and no accuracy or count in the
+    title (they would not be counts)."""
     c = _host(cm).astype(np.float64)
     if c.ndim != 2 or c.shape[0] != c.shape[1]:
         raise ValueError(f"plot_confusion_matrix: expected a square matrix, got shape {c.shape}")
@@ -438,23 +448,31 @@ def plot_confusion_matrix(cm: Any, labels: Sequence[Any] | None = None, normaliz
     names = [str(v) for v in (labels if labels is not None else range(k))]
     if len(names) != k:
         raise ValueError(f"plot_confusion_matrix: {len(names)} labels for a {k}x{k} matrix")
-    shown = c / np.maximum(c.sum(axis=1, keepdims=True), 1) if normalize else c
+    counts = bool(np.all(np.isfinite(c)) and np.all(c == np.round(c)))
+    if normalize:
+        sums = c.sum(axis=1, keepdims=True)
+        shown = c / np.where(sums != 0, sums, 1)
+    else:
+        shown = c
     fig = _figure((max(4.5, 0.55 * k + 2.5), max(4.0, 0.5 * k + 2.0)))
     ax = fig.subplots()
     im = ax.imshow(shown, cmap=cmap, vmin=0)
-    fig.colorbar(im, ax=ax, label="fraction of the true class" if normalize else "count")
+    fig.colorbar(im, ax=ax, label="fraction of the true class" if normalize else "count" if counts else "value")
     hi = shown.max() if shown.size else 1
     fs = 10 if k <= 10 else 7
     for i in range(k):
         for j in range(k):
-            txt = f"{shown[i, j]:.2f}" if normalize else f"{int(c[i, j])}"
+            txt = f"{int(c[i, j])}" if counts and not normalize else f"{shown[i, j]:.2f}"
             ax.text(j, i, txt, ha="center", va="center", fontsize=fs,
                     color="white" if shown[i, j] > 0.6 * hi else "black")
     ax.set_xticks(np.arange(k), names)
     ax.set_yticks(np.arange(k), names)
     ax.set(xlabel="predicted class", ylabel="true class")
-    acc = np.trace(c) / max(c.sum(), 1)
-    ax.set_title(f"{title} (accuracy {acc:.1%}, n={int(c.sum())})")
+    if counts:
+        acc = np.trace(c) / max(c.sum(), 1)
+        ax.set_title(f"{title} (accuracy {acc:.1%}, n={int(c.sum())})")
+    else:
+        ax.set_title(title)
     return fig
 
 

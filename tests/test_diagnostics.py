@@ -305,3 +305,20 @@ def test_diagnostics_refuse_bad_arguments():
         with pytest.raises(ValueError, match="max_batches must be None or an int >= 1"):
             diag.check_pipeline(loader, max_batches=mb)
     assert diag.check_pipeline([(x, y), (x, y)], max_batches=1).batches == 1
+
+
+def test_update_ratio_requires_the_parameters_names_and_shapes():
+    md.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 4))
+    before = model.state_dict()
+    assert diag.update_ratio(model, before).ratios["0.weight"] == 0.0  # no step yet
+    broadcasting = {**before, "0.weight": np.float64(1.0)}  # a scalar broadcasts, but is no saved weight
+    with pytest.raises(ValueError, match=r"before\['0.weight'\] has shape \(\), .* shape \(8, 6\)"):
+        diag.update_ratio(model, broadcasting)
+    with pytest.raises(ValueError, match=r"before\['2.bias'\] has shape \(1,\)"):
+        diag.update_ratio(model, {**before, "2.bias": np.zeros(1)})
+    missing = {k: v for k, v in before.items() if k != "2.bias"}
+    with pytest.raises(ValueError, match=r"missing parameters \['2.bias'\]"):
+        diag.update_ratio(model, missing)
+    with pytest.raises(ValueError, match=r"unknown keys \['9.weight'\]"):
+        diag.update_ratio(model, {**before, "9.weight": np.zeros(3)})

@@ -542,3 +542,13 @@ def test_nesting_up_to_the_limit_round_trips(tmp_path):
         obj = {"k": obj}
     md.save(obj, tmp_path / "x.npz")
     assert md.load(tmp_path / "x.npz") == obj
+
+
+def test_an_empty_path_is_refused_up_front(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="md.save: path is empty") as info:
+        md.save({"a": np.zeros(2)}, "")
+    assert os.path.dirname(str(tmp_path)) not in str(info.value)  # no temporary folder named
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(ValueError, match="md.load: path is empty"):
+        md.load("")

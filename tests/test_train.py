@@ -581,3 +581,124 @@ def test_named_dice_thresholds_every_pixel_of_a_mask_output():
     assert train._resolve_metrics(("dice",))["dice"](y, logits) == 1.0
     probs = np.array([[[0.9, 0.2, 0.4], [0.1, 0.6, 0.3]]], dtype=np.float32)  # the last pixel is missed
     assert train._resolve_metrics(("dice",), probabilities=True)["dice"](y, probs) == pytest.approx(2 * 2 / (3 + 2))
+
+
+def test_from_json_refuses_malformed_files_naming_them(tmp_path):
+    cases = {
+        "not_json.json": "{not json",
+        "no_history.json": '{"loss": [1.0]}',
+        "a_list.json": "[1, 2]",
+        "ragged.json": '{"history": {"loss": [1.0, 0.5], "lr": [0.1]}, "interrupted": false}',
+        "not_a_list.json": '{"history": {"loss": 1.0}, "interrupted": false}',
+        "bad_value.json": '{"history": {"loss": ["x"]}, "interrupted": false}',
+        "bad_flag.json": '{"history": {"loss": [1.0]}, "interrupted": "no"}',
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(ValueError, match=name) as info:
+            train.History.from_json(tmp_path / name)
+        assert "expected a JSON object" in str(info.value), name
+    with pytest.raises(ValueError, match="different lengths"):
+        train.History.from_json(tmp_path / "ragged.json")
+
+
+def test_to_json_writes_strict_json_and_round_trips_nan_and_inf(tmp_path):
+    h = train.History({"loss": [1.0, math.nan, math.inf, -math.inf], "lr": [0.1, 0.1, 0.1, 0.1]})
+    h.interrupted = True
+    h.to_json(tmp_path / "h.json")
+    text = (tmp_path / "h.json").read_text()
+    assert "Infinity" not in text and "NaN" not in text
+
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+
+    doc = json.loads(text, parse_constant=refuse)  # strict JSON
+    assert doc["history"]["loss"] == [1.0, None, "inf", "-inf"]
+    back = train.History.from_json(tmp_path / "h.json")
+    assert back.interrupted is True and back["lr"] == [0.1] * 4
+    assert back["loss"][0] == 1.0 and math.isnan(back["loss"][1])
+    assert back["loss"][2:] == [math.inf, -math.inf]
+
+
+def test_best_minimises_time_and_needs_a_mode_for_lr():
+    h = train.History({"loss": [3.0, 2.0, 1.0], "seconds": [2.0, 1.0, 3.0], "lr": [0.1, 0.01, 0.5]})
+    assert h.best("seconds") == (1, 1.0)
+    assert train._resolve_mode("epoch_time", "auto") == "min"
+    with pytest.raises(ValueError, match="mode='min' or mode='max'"):
+        h.best("lr")
+    assert h.best("lr", mode="max") == (2, 0.5) and h.best("lr", mode="min") == (1, 0.01)
+    with pytest.raises(ValueError, match="EarlyStopping: 'lr' has no best"):
+        train.EarlyStopping(monitor="lr")
+    assert train.EarlyStopping(monitor="lr", mode="min").mode == "min"
+
+
+def test_set_rng_state_refuses_malformed_states_and_changes_nothing():
+    md.manual_seed(3)
+    state = train.get_rng_state()
+    bad_states = [
+        ({"bit_generator": "PCG64", "state": "x"}, ValueError),
+        ([("bit_generator", "PCG64")], TypeError),
+        ({**state, "state": "x"}, TypeError),
+        ({**state, "state": {"state": "1", "inc": 1}}, TypeError),
+        ({**state, "state": {"state": 1}}, ValueError),
+        ({**state, "has_uint32": True}, TypeError),
+    ]
+    for bad, kind in bad_states:
+        with pytest.raises(kind, match="set_rng_state"):
+            train.set_rng_state(bad)
+        assert train.get_rng_state() == state
+    a = md.randn(4).data
+    train.set_rng_state(state)
+    np.testing.assert_array_equal(md.randn(4).data, a)
+
+
+def test_callback_arguments_are_checked(tmp_path):
+    bad = [
+        (lambda: train.EarlyStopping(min_delta=math.nan), ValueError, "min_delta"),
+        (lambda: train.EarlyStopping(min_delta=math.inf), ValueError, "min_delta"),
+        (lambda: train.EarlyStopping(min_delta="0.1"), ValueError, "min_delta"),
+        (lambda: train.EarlyStopping(patience=-1), ValueError, "patience"),
+        (lambda: train.EarlyStopping(patience=2.5), ValueError, "patience"),
+        (lambda: train.EarlyStopping(patience=True), ValueError, "patience"),
+        (lambda: train.EarlyStopping(monitor=3), TypeError, "monitor"),
+        (lambda: train.EarlyStopping(restore_best_weights="yes"), TypeError, "restore_best_weights"),
+        (lambda: train.ModelCheckpoint(tmp_path / "c.npz", monitor=None), TypeError, "monitor"),
+        (lambda: train.ModelCheckpoint(tmp_path / "c.npz", mode="best"), ValueError, "mode"),
+        (lambda: train.ModelCheckpoint(tmp_path / "c.npz", mode=1), TypeError, "mode"),
+        (lambda: train.ModelCheckpoint(tmp_path / "c.npz", save_best_only="no"), TypeError, "save_best_only"),
+        (lambda: train.ModelCheckpoint(3), TypeError, "path"),
+        (lambda: train.ModelCheckpoint(""), ValueError, "empty"),
+        (lambda: train.CSVLogger(3), TypeError, "CSVLogger: path"),
+        (lambda: train.CSVLogger(b"log.csv"), TypeError, "CSVLogger: path"),
+        (lambda: train.CSVLogger(tmp_path / "l.csv", append="yes"), TypeError, "append"),
+        (lambda: train.DebugDump(tmp_path, batches="2"), ValueError, "batches"),
+        (lambda: train.DebugDump(tmp_path, batches=-1), ValueError, "batches"),
+        (lambda: train.DebugDump(5), TypeError, "working_dir"),
+    ]
+    for make, kind, what in bad:
+        with pytest.raises(kind, match=what):
+            make()
+    assert train.DebugDump(None, batches=0).batches == 0
+
+
+def test_reused_model_checkpoint_saves_the_new_fits_first_epoch(tmp_path):
+    md.manual_seed(0)
+    x, y = blobs(60)
+    ck = train.ModelCheckpoint(tmp_path / "best_{epoch}.npz")
+    ck.best = -1.0  # as if an earlier fit reached a val_loss no new model can beat
+    model = mlp()
+    train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.01), batches(x, y, 30), 2,
+              val_loader=batches(x, y, 60), callbacks=[ck], verbose=0)
+    assert ck.saved and ck.saved[0].endswith("best_0.npz")
+    assert ck.best == min(md.load(ck.saved[-1])["history"]["val_loss"])
+    # a resumed fit still restores the best value saved in the checkpoint
+    ck2 = train.ModelCheckpoint(tmp_path / "again_{epoch}.npz")
+    last = int(md.load(ck.saved[-1])["epoch"]) + 1  # nothing left to train: only the restore happens
+    train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.01), batches(x, y, 30), last,
+              val_loader=batches(x, y, 60), callbacks=[ck2], verbose=0, resume_from=ck.saved[-1])
+    assert ck2.best == ck.best
+
+
+def test_history_writers_refuse_an_empty_path():
+    with pytest.raises(ValueError, match="empty"):
+        train.History({"loss": [1.0]}).to_json("")

@@ -268,3 +268,26 @@ def test_grid_and_boundary_refuse_mismatched_labels():
         viz.plot_decision_boundary(model, X, y, resolution=10, class_names=["a", "b"])
     fig = viz.plot_decision_boundary(model, X, y, resolution=10, class_names=["a", "b", "c"])
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["a", "b", "c"]
+
+
+def test_confusion_matrix_of_fractions_shows_two_decimals_and_no_count(tmp_path):
+    cm = np.array([[0.75, 0.25], [0.1, 0.9]])  # already normalised: rows sum to 1
+    fig = viz.plot_confusion_matrix(cm)
+    _check_figure(fig, tmp_path, "cm_frac", legend=False)
+    assert [tx.get_text() for tx in fig.axes[0].texts] == ["0.75", "0.25", "0.10", "0.90"]
+    assert "n=" not in fig.axes[0].get_title() and "accuracy" not in fig.axes[0].get_title()
+    counts = np.array([[3, 1], [0, 0]])  # normalize: each row over its sum, an empty row stays 0
+    fig = viz.plot_confusion_matrix(counts, normalize=True)
+    assert [tx.get_text() for tx in fig.axes[0].texts] == ["0.75", "0.25", "0.00", "0.00"]
+    assert "n=4" in fig.axes[0].get_title()
+    half = np.array([[0.25, 0.25], [0.0, 0.5]])  # rows summing to less than 1 are normalised too
+    texts = [tx.get_text() for tx in viz.plot_confusion_matrix(half, normalize=True).axes[0].texts]
+    assert texts == ["0.50", "0.50", "0.00", "1.00"]
+
+
+def test_plot_history_follows_the_train_rule_for_time_and_lr():
+    assert viz._NO_BEST == train._NO_BEST
+    fig = viz.plot_history({"loss": [1.0, 0.8, 0.7], "seconds": [2.0, 1.0, 3.0]}, best="seconds", metrics=[])
+    assert "best seconds: 1 at epoch 2" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    with pytest.raises(ValueError, match="'lr' has no best value"):
+        viz.plot_history({"loss": [1.0, 0.8], "lr": [0.1, 0.01]}, best="lr")
