@@ -47,6 +47,7 @@ __all__ = [
     "confusion_matrix",
     "dice",
     "f1_score",
+    "lower_is_better",
     "precision",
     "precision_score",
     "recall",
@@ -122,6 +123,20 @@ def _sample_weight(sample_weight: Any, n: int) -> Any:
     if w.sum() <= 0:
         raise ValueError("sample_weight: all weights are 0; expected at least one positive weight")
     return w
+
+
+#: A logged quantity whose name holds one of these improves by going down (losses, errors, times).
+LOWER_IS_BETTER = ("loss", "error", "mse", "mae", "seconds", "time")
+
+
+def lower_is_better(key: str) -> bool:
+    """Whether the logged quantity ``key`` ("val_loss", "val_accuracy", ...) is better when lower:
+    True when its name holds one of ``LOWER_IS_BETTER``, False otherwise (accuracy, F1, Dice ...).
+    ``"lr"`` is neither better high nor low: a ValueError. ``History.best``, ``EarlyStopping``
+    and ``viz.plot_history`` decide "best" with this rule."""
+    if key == "lr":
+        raise ValueError(f"{key!r} has no best value (it is neither a loss nor a metric)")
+    return any(w in key for w in LOWER_IS_BETTER)
 
 
 def accuracy(y_true: Any, y_pred: Any, normalize: bool = True, sample_weight: Any = None,

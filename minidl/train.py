@@ -206,23 +206,16 @@ def _from_json_value(v: Any) -> float:
 
 
 def _resolve_mode(key: str, mode: str) -> str:
-    """``"min"`` or ``"max"`` for ``key``. ``"auto"``: minimised when ``key`` contains one of
-    ``_MINIMISED`` (losses, errors, time), else maximised (metrics); a key in ``_NO_BEST``
-    (``"lr"``: no value is better than another) needs an explicit ``mode``."""
+    """``"min"`` or ``"max"`` for ``key``. ``"auto"``: by ``metrics.lower_is_better`` (losses,
+    errors and times minimised, metrics maximised); ``"lr"`` needs an explicit ``mode``."""
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode != "auto":
         return mode
-    if key in _NO_BEST:
-        raise ValueError(f"{key!r} has no best value to pick automatically (it is neither a loss nor a metric); "
-                         "pass mode='min' or mode='max'")
-    return "min" if any(w in key for w in _MINIMISED) else "max"
-
-
-# a key naming one of these is minimised; a key equal to one of _NO_BEST needs an explicit mode
-# (viz keeps a copy of both, pinned equal by a test)
-_MINIMISED = ("loss", "error", "mse", "mae", "seconds", "time")
-_NO_BEST = ("lr",)
+    try:
+        return "min" if _metrics.lower_is_better(key) else "max"
+    except ValueError as exc:
+        raise ValueError(f"{exc}: pass mode='min' or mode='max'") from None
 
 
 def _atomic_write_text(path: str | os.PathLike, text: str, what: str = "History") -> None:

@@ -41,6 +41,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from . import backend
 from .autograd import no_grad
+from .metrics import lower_is_better
 from .tensor import Tensor, tensor
 
 __all__ = [
@@ -284,13 +285,6 @@ def _host(a: Any) -> Any:
     return backend.to_numpy(a) if backend.is_backend_array(a) else np.asarray(a)
 
 
-# History.best's rule (minidl.train._MINIMISED and _NO_BEST, pinned equal by a test): a key naming
-# one of _MINIMISED is minimised; a key in _NO_BEST has no best. Copied, not imported: train
-# imports minidl, which imports viz (an import cycle).
-_MINIMISED = ("loss", "error", "mse", "mae", "seconds", "time")
-_NO_BEST = ("lr",)
-
-
 def plot_history(history: Any, metrics: Sequence[str] | None = None, best: str | None = "val_loss",
                  lr: bool = True, title: str = "Learning curves") -> Any:
     """Loss curves (left) and metric curves (right, when there are metrics) of a ``History``
@@ -310,15 +304,15 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, best: str |
         metrics = [k for k in h if k not in skip and not k.startswith("val_")]
     fig = _figure((12.5 if metrics else 7.5, 4.4))
     axes = fig.subplots(1, 2 if metrics else 1, squeeze=False)[0]
-    if best in _NO_BEST:
-        raise ValueError(f"plot_history: {best!r} has no best value to mark (it is neither a loss nor a metric); "
-                         "pass best='val_loss', another logged key, or None")
     if best is not None and best not in h:
         best = "loss"
     best_epoch = None
     if best is not None:
+        try:
+            mode_max = not lower_is_better(best)
+        except ValueError as exc:
+            raise ValueError(f"plot_history: {exc}; pass best='val_loss', another logged key, or None") from None
         vals = np.asarray(h[best], dtype=float)
-        mode_max = not any(w in best for w in _MINIMISED)
         if np.any(np.isfinite(vals)):
             best_epoch = int(np.nanargmax(vals) if mode_max else np.nanargmin(vals))
     ax = axes[0]

@@ -702,3 +702,12 @@ def test_reused_model_checkpoint_saves_the_new_fits_first_epoch(tmp_path):
 def test_history_writers_refuse_an_empty_path():
     with pytest.raises(ValueError, match="empty"):
         train.History({"loss": [1.0]}).to_json("")
+
+
+def test_lower_is_better_is_the_one_rule_for_best():
+    for key in ("loss", "val_loss", "error_rate", "val_mse", "mae", "seconds", "epoch_time"):
+        assert md.metrics.lower_is_better(key) and train._resolve_mode(key, "auto") == "min", key
+    for key in ("accuracy", "val_f1_score", "dice"):
+        assert not md.metrics.lower_is_better(key) and train._resolve_mode(key, "auto") == "max", key
+    with pytest.raises(ValueError, match="'lr' has no best value"):
+        md.metrics.lower_is_better("lr")

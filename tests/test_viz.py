@@ -240,7 +240,6 @@ def test_lr_range_test_curve(tmp_path):
 
 
 def test_plot_history_best_epoch_follows_the_train_rule_for_mse_and_mae():
-    assert viz._MINIMISED == train._MINIMISED  # one rule for History.best and the plot
     for key in ("val_mse", "val_mae", "val_loss", "error_rate"):
         fig = viz.plot_history({"loss": [1.0, 0.8, 0.7, 0.6], key: [1.0, 0.2, 0.5, 0.9]}, best=key, metrics=[])
         labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
@@ -286,7 +285,6 @@ def test_confusion_matrix_of_fractions_shows_two_decimals_and_no_count(tmp_path)
 
 
 def test_plot_history_follows_the_train_rule_for_time_and_lr():
-    assert viz._NO_BEST == train._NO_BEST
     fig = viz.plot_history({"loss": [1.0, 0.8, 0.7], "seconds": [2.0, 1.0, 3.0]}, best="seconds", metrics=[])
     assert "best seconds: 1 at epoch 2" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     with pytest.raises(ValueError, match="'lr' has no best value"):
