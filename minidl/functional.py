@@ -19,7 +19,7 @@ from typing import Any, Sequence
 from . import backend
 from .ops.activation import ELU, GELU, SELU, Hardtanh, LogSigmoid, MaskedScale, Maxout, SiLU, Softplus, Softsign, Step
 from .ops.arithmetic import Add, Mul, Pow, Sub
-from .ops.conv import Conv2d, output_size, pair
+from .ops.conv import Conv2d, conv_padding, output_size, pair
 from .ops.elementwise import Maximum, Minimum, Where
 from .ops.indexing import ConstantPad
 from .ops.linear import LinearFunction
@@ -475,7 +475,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     """2-D convolution like ``torch.nn.functional.conv2d``.
 
     input (N, C, H, W), weight (O, C, kh, kw), bias (O,) or None; ``stride`` and
-    ``padding`` are ints or pairs (zero padding). Returns (N, O, OH, OW),
+    ``padding`` are ints or pairs (zero padding; ``padding`` may also be ``"valid"``, no
+    padding, or ``"same"``, output size = input size, stride 1 and odd kernels). Returns (N, O, OH, OW),
     OH = (H + 2 padding - kh) // stride + 1. ``dilation`` and ``groups`` exist for
     PyTorch's argument order; only 1 is supported.
     """
@@ -484,11 +485,12 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         raise NotImplementedError(f"{op}: only dilation=1 and groups=1 are supported, got dilation={dilation!r}, "
                                   f"groups={groups!r}")
     x, w = _check_float(input, "input", op), _check_float(weight, "weight", op)
-    stride, padding = pair(stride, "stride", op, 1), pair(padding, "padding", op, 0)
+    stride = pair(stride, "stride", op, 1)
     if x.ndim != 4:
         raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {x.shape}")
     if w.ndim != 4:
         raise ValueError(f"{op}: weight must be 4-D (out_channels, in_channels, kh, kw), got shape {w.shape}")
+    padding = conv_padding(padding, tuple(w.shape[2:]), stride, op)
     if x.shape[1] != w.shape[1]:
         raise ValueError(f"{op}: input has {x.shape[1]} channels (shape {x.shape}) but weight expects "
                          f"{w.shape[1]} (weight shape {w.shape})")

@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import creation
 from ..functional import conv2d
-from ..ops.conv import pair
+from ..ops.conv import conv_padding, pair
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
@@ -41,7 +41,7 @@ class Conv2d(Module):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d", 1)
         self.stride = pair(stride, "stride", "Conv2d", 1)
-        self.padding = pair(padding, "padding", "Conv2d", 0)
+        self.padding = conv_padding(padding, self.kernel_size, self.stride, "Conv2d")  # "same" -> its ints
         factory = dict(dtype=dtype, device=device)
         self.weight = Parameter(creation.zeros(out_channels, in_channels, *self.kernel_size, **factory))
         if bias:

@@ -60,6 +60,25 @@ from .. import backend
 from ..autograd import Function
 
 
+def conv_padding(padding: Any, kernel: tuple[int, int], stride: tuple[int, int], op: str) -> tuple[int, int]:
+    """A convolution's ``padding`` as a pair of ints: an int or pair as ``pair``; PyTorch's
+    ``"valid"`` is (0, 0), and ``"same"`` (stride 1 only) is (k - 1) / 2 on each side, so the
+    output has the input's height and width. An even kernel would need one more row or column
+    on one side than on the other, which minidl's symmetric padding does not do."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0)
+        if padding != "same":
+            raise ValueError(f"{op}: padding must be an int, a pair of ints, 'valid' or 'same', got {padding!r}")
+        if stride != (1, 1):
+            raise ValueError(f"{op}: padding='same' needs stride 1 (as in PyTorch), got stride {stride}")
+        if kernel[0] % 2 == 0 or kernel[1] % 2 == 0:
+            raise NotImplementedError(f"{op}: padding='same' with the even kernel size {kernel} needs uneven "
+                                      "padding, which minidl does not support; use an odd kernel or F.pad")
+        return ((kernel[0] - 1) // 2, (kernel[1] - 1) // 2)
+    return pair(padding, "padding", op, 0)
+
+
 def pair(value: Any, name: str, op: str, minimum: int = 0) -> tuple[int, int]:
     """``value`` as a pair of ints (PyTorch's ``_pair``): 3 -> (3, 3), (2, 3) -> (2, 3)."""
     if isinstance(value, bool):

@@ -288,3 +288,23 @@ def test_conv_results_do_not_depend_on_the_thread_count():
             np.testing.assert_array_equal(got, want)
         for got, want in zip(other[3:], results[0][3:]):  # dL/dw, dL/db
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_string_padding_same_and_valid_match_torch():
+    """padding="same" keeps H and W (stride 1, odd kernels: (k - 1) / 2 each side), "valid" is 0."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 5))
+    torch = pytest.importorskip("torch")
+    for padding in ("same", "valid"):
+        ours = conv2d(md.tensor(x), md.tensor(w), padding=padding)
+        theirs = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=padding)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
+    assert conv2d(md.tensor(x), md.tensor(w), padding="same").shape == (2, 4, 7, 6)
+    layer = md.nn.Conv2d(3, 4, (3, 5), padding="same")
+    assert layer.padding == (1, 2) and layer(md.tensor(x, dtype=md.float32)).shape == (2, 4, 7, 6)
+    with pytest.raises(ValueError, match="needs stride 1"):
+        md.nn.Conv2d(3, 4, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="'valid' or 'same'"):
+        conv2d(md.tensor(x), md.tensor(w), padding="full")
+    with pytest.raises(NotImplementedError, match="even kernel size"):
+        md.nn.Conv2d(3, 4, 2, padding="same")
