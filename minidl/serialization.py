@@ -42,7 +42,7 @@ import re
 import secrets
 import stat
 import time
-from typing import Any
+from typing import Any, BinaryIO, Callable
 
 try:
     import fcntl
@@ -165,29 +165,43 @@ def save(obj: dict, path: str | os.PathLike) -> None:
     """
     if not isinstance(obj, dict):
         raise TypeError(f"md.save: expected a dict (e.g. model.state_dict()), got {type(obj).__name__}")
-    path = os.fspath(path)
-    if not path:
-        raise ValueError("md.save: path is empty; give a file name such as 'model.npz'")
     arrays: dict = {}
     root = _encode(obj, arrays, "obj")
     meta = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root}).encode("utf-8")
     arrays[_STRUCTURE] = bytes_to_array(meta)
+    write_atomically(path, lambda f: save_npz(f, arrays))
+
+
+def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], Any], what: str = "md.save",
+                     example: str = "model.npz") -> None:
+    """Call ``write(f)`` on a new temporary file beside ``path``, then rename it over ``path``:
+    readers see the old file or the whole new one, never half of it (``md.save``, and the
+    training history's JSON and CSV files).
+
+    Only a regular file (or nothing) at ``path`` is replaced; leftovers of killed writes to
+    ``path`` are removed first (see the module docstring for the rule). On any failure the
+    temporary file is removed and ``path`` is left as it was; errors name ``what`` and ``path``
+    (``example`` is the file name suggested when ``path`` is empty or a folder).
+    """
+    path = os.fspath(path)
+    if not path:
+        raise ValueError(f"{what}: path is empty; give a file name such as {example!r}")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"md.save: cannot write {path!r}: the folder {folder!r} does not exist")
-    _check_replaceable(path)
+        raise FileNotFoundError(f"{what}: cannot write {path!r}: the folder {folder!r} does not exist")
+    _check_replaceable(path, what, example)
     _remove_stale_temps(path)
     try:
         fd, tmp = _create_beside(path)
     except OSError as exc:
-        raise _naming(exc, path, folder) from exc
+        raise _naming(exc, path, folder, what) from exc
     try:
         with os.fdopen(fd, "wb") as f:
             _lock(f.fileno())  # "being written": _remove_stale_temps keeps it
-            save_npz(f, arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
-            _check_replaceable(path)  # again, just before the rename
+            _check_replaceable(path, what, example)  # again, just before the rename
             if os.path.exists(path):  # overwriting: keep the old file's permissions
                 os.chmod(tmp, os.stat(path).st_mode & 0o7777)
             if fcntl is not None:  # POSIX renames an open file: rename while still locked
@@ -200,30 +214,30 @@ def save(obj: dict, path: str | os.PathLike) -> None:
         except OSError:
             pass
         if isinstance(exc, OSError):
-            raise _naming(exc, path, folder) from exc
+            raise _naming(exc, path, folder, what) from exc
         raise
 
 
-def _check_replaceable(path: str) -> None:
+def _check_replaceable(path: str, what: str, example: str) -> None:
     """Refuse anything at ``path`` but a regular file (the symlink itself is looked at)."""
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
         return
     if stat.S_ISDIR(mode):
-        raise IsADirectoryError(f"md.save: cannot write {path!r}: it is a folder; give a file name such as "
-                                f"{os.path.join(path, 'model.npz')!r}")
+        raise IsADirectoryError(f"{what}: cannot write {path!r}: it is a folder; give a file name such as "
+                                f"{os.path.join(path, example)!r}")
     if not stat.S_ISREG(mode):
-        raise ValueError(f"md.save: refusing to replace {path!r}: it is {_kind(mode)}, not a regular file "
-                         "(md.save only ever replaces a checkpoint file)")
+        raise ValueError(f"{what}: refusing to replace {path!r}: it is {_kind(mode)}, not a regular file "
+                         f"({what} only ever replaces a file it wrote)")
 
 
-def _naming(exc: OSError, path: str, folder: str) -> OSError:
+def _naming(exc: OSError, path: str, folder: str, what: str) -> OSError:
     """The same kind of OSError, naming the target ``path`` rather than the temporary file."""
-    if str(exc).startswith("md.save"):
+    if str(exc).startswith(what):
         return exc
     reason = exc.strerror or str(exc)
-    msg = f"md.save: cannot write {path!r}: {reason} (the file is written to a temporary file in {folder!r} first)"
+    msg = f"{what}: cannot write {path!r}: {reason} (the file is written to a temporary file in {folder!r} first)"
     return OSError(exc.errno, msg) if exc.errno is not None else type(exc)(msg)
 
 

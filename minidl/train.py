@@ -30,7 +30,6 @@ Callbacks follow Keras' names: ``on_train_begin``, ``on_epoch_begin``, ``on_trai
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import csv
 import functools
@@ -38,7 +37,6 @@ import json
 import math
 import os
 import signal
-import stat
 import string
 import subprocess
 import sys
@@ -54,7 +52,7 @@ from .functional import binary_cross_entropy
 from .nn import BCELoss, Module
 from .optim import Optimizer
 from .optim.lr_scheduler import ReduceLROnPlateau
-from .serialization import _create_beside, _remove_stale_temps, load, save
+from .serialization import load, save, write_atomically
 from .tensor import Tensor, tensor
 
 __all__ = [
@@ -219,35 +217,16 @@ def _resolve_mode(key: str, mode: str) -> str:
 
 
 def _atomic_write_text(path: str | os.PathLike, text: str, what: str = "History") -> None:
-    """Write ``text`` to ``path`` atomically: into a new, uniquely named temporary file beside
-    ``path`` (md.save's helper), renamed over ``path`` only when complete. On any failure the
-    temporary file is removed and ``path`` is left as it was. Only a regular file (or nothing)
-    at ``path`` is replaced: a folder or anything else is refused before anything is written."""
-    path = os.fspath(path)
-    if not path:
-        raise ValueError(f"{what}: the path is empty; give a file name")
-    try:
-        mode: int | None = os.lstat(path).st_mode
-    except FileNotFoundError:
-        mode = None
-    if mode is not None and stat.S_ISDIR(mode):
-        raise IsADirectoryError(f"{what}: cannot write {path!r}: it is a folder; give a file name such as "
-                                f"{os.path.join(path, 'history.json')!r}")
-    if mode is not None and not stat.S_ISREG(mode):
-        raise ValueError(f"{what}: refusing to replace {path!r}: it is not a regular file")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{what}: cannot write {path!r}: the folder {folder!r} does not exist")
-    _remove_stale_temps(path)
-    fd, tmp = _create_beside(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
+    """Write ``text`` (UTF-8) to ``path`` atomically, as ``md.save`` writes its files
+    (``serialization.write_atomically``): a failure leaves ``path`` as it was and no temporary
+    file behind; only a regular file (or nothing) at ``path`` is replaced."""
+    example = "history.json" if what.endswith("json") else "history.csv"
+    write_atomically(path, lambda f: f.write(text.encode("utf-8")), what, example)
+
+
+def _is_count(value: Any, minimum: int) -> bool:
+    """Whether ``value`` is a Python int of at least ``minimum`` (a bool is not a count)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
 
 
 # --------------------------------------------------------------------------- RNG state
@@ -383,7 +362,7 @@ class EarlyStopping(Callback, _Monitor):
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, mode: str = "auto",
                  restore_best_weights: bool = True) -> None:
         _Monitor.__init__(self, monitor, mode, min_delta)
-        if not isinstance(patience, int) or isinstance(patience, bool) or patience < 0:
+        if not _is_count(patience, 0):
             raise ValueError(f"EarlyStopping: patience must be a non-negative int, got {patience!r}")
         if not isinstance(restore_best_weights, bool):
             raise TypeError(f"EarlyStopping: restore_best_weights must be True or False, got {restore_best_weights!r}")
@@ -608,7 +587,7 @@ class DebugDump(Callback):
     ``batches`` must be a non-negative int."""
 
     def __init__(self, working_dir: str | os.PathLike | None, batches: int = 2) -> None:
-        if not isinstance(batches, int) or isinstance(batches, bool) or batches < 0:
+        if not _is_count(batches, 0):
             raise ValueError(f"DebugDump: batches must be a non-negative int, got {batches!r}")
         self.working_dir = None if working_dir is None else _check_path(working_dir, "DebugDump: working_dir")
         self.batches = batches
@@ -776,7 +755,7 @@ def predict(model: Module, data: Any, batch_size: int = 256) -> Tensor:
     """Model outputs for a Tensor / array (split into ``batch_size`` chunks) or for a loader of
     ``(x, y)`` or ``x`` batches, concatenated along dim 0; eval mode, no_grad, mode restored.
     ``batch_size`` must be a positive int."""
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+    if not _is_count(batch_size, 1):
         raise ValueError(f"predict: batch_size must be a positive int, got {batch_size!r}")
     was_training = model.training
     model.eval()
@@ -870,7 +849,7 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: It
         raise TypeError(f"fit: model must be a minidl.nn.Module, got {type(model).__name__}")
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"fit: optimizer must be a minidl.optim.Optimizer, got {type(optimizer).__name__}")
-    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
+    if not _is_count(epochs, 0):
         raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
     if scheduler_interval not in ("epoch", "batch"):
         raise ValueError(f"fit: scheduler_interval must be 'epoch' or 'batch', got {scheduler_interval!r}")

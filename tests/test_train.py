@@ -521,6 +521,9 @@ def test_history_files_are_written_atomically(tmp_path, monkeypatch):
         def write(self, text):
             raise OSError(errno.ENOSPC, "No space left on device")
 
+        def fileno(self):
+            return self.f.fileno()
+
     monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: Full(real_fdopen(fd, *a, **k)))
     with pytest.raises(OSError, match="No space"):
         h.to_csv(target)
