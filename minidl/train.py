@@ -141,7 +141,7 @@ class History:
         literal for either); :meth:`from_json` reads all three back exactly."""
         clean = {k: [_json_value(v) for v in vs] for k, vs in self.history.items()}
         _atomic_write_text(path, json.dumps({"history": clean, "interrupted": self.interrupted}, indent=1,
-                                            allow_nan=False), "History.to_json")
+                                            allow_nan=False), "History.to_json", "history.json")
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> History:
@@ -180,7 +180,8 @@ class History:
         """One row per epoch: ``epoch`` then every key."""
         keys = list(self.history)
         rows = [["epoch", *keys]] + [[e, *(self.history[k][e] for k in keys)] for e in range(self.epochs)]
-        _atomic_write_text(path, "".join(",".join(str(c) for c in r) + "\n" for r in rows), "History.to_csv")
+        text = "".join(",".join(str(c) for c in r) + "\n" for r in rows)
+        _atomic_write_text(path, text, "History.to_csv", "history.csv")
 
 
 def _json_value(v: float) -> float | str | None:
@@ -216,11 +217,11 @@ def _resolve_mode(key: str, mode: str) -> str:
         raise ValueError(f"{exc}: pass mode='min' or mode='max'") from None
 
 
-def _atomic_write_text(path: str | os.PathLike, text: str, what: str = "History") -> None:
+def _atomic_write_text(path: str | os.PathLike, text: str, what: str, example: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically, as ``md.save`` writes its files
     (``serialization.write_atomically``): a failure leaves ``path`` as it was and no temporary
-    file behind; only a regular file (or nothing) at ``path`` is replaced."""
-    example = "history.json" if what.endswith("json") else "history.csv"
+    file behind; only a regular file (or nothing) at ``path`` is replaced. Errors name ``what``
+    and suggest ``example`` as a file name."""
     write_atomically(path, lambda f: f.write(text.encode("utf-8")), what, example)
 
 
