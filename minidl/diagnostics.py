@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import backend
+from ._checks import is_count
 from .autograd import no_grad
 from .metrics import accuracy
 from .nn import Module
 from .optim import Optimizer
 from .tensor import Tensor, tensor
-from .train import Callback, History, _is_count
+from .train import Callback, History
 
 __all__ = [
     "REGIMES",
@@ -94,7 +95,7 @@ def initial_loss_check(model: Module, loss_fn: Any, x: Any, y: Any, num_classes:
     expected``. Evaluated in eval mode under no_grad; the model is not changed. ``num_classes``
     must be an int >= 2; a model with one output needs a BCE loss or ``num_classes``.
     """
-    if num_classes is not None and not _is_count(num_classes, 2):
+    if num_classes is not None and not is_count(num_classes, 2):
         raise ValueError(f"initial_loss_check: num_classes must be an int >= 2 (the chance loss is ln C), "
                          f"got {num_classes!r}")
     x, y = _as_tensor(x), _as_tensor(y)
@@ -138,7 +139,7 @@ def overfit_one_batch(model: Module, loss_fn: Any, optimizer: Optimizer, x: Any,
     accuracy reaches ``target``); ``ok`` when it does. With ``restore`` the model and optimizer
     states are put back afterwards. Values: ``losses``, ``accuracy``, ``steps_to_target``.
     ``steps`` must be an int >= 1."""
-    if not _is_count(steps, 1):
+    if not is_count(steps, 1):
         raise ValueError(f"overfit_one_batch: steps must be an int >= 1, got {steps!r}")
     x, y = _as_tensor(x), _as_tensor(y)
     saved_model, saved_opt = model.state_dict(), optimizer.state_dict()
@@ -568,7 +569,7 @@ def check_pipeline(loader: Iterable, num_classes: int | None = None, max_batches
     holding a single class (unshuffled data), and labels outside [0, ``num_classes``).
     Every batch must be an ``(x, y)`` pair (a TypeError otherwise, naming the batch);
     ``max_batches`` (None: all) must be an int >= 1."""
-    if max_batches is not None and not _is_count(max_batches, 1):
+    if max_batches is not None and not is_count(max_batches, 1):
         raise ValueError(f"check_pipeline: max_batches must be None or an int >= 1, got {max_batches!r}")
     blank = constant = nonfinite = single = out_of_range = batches = samples = 0
     labels_seen: set[int] = set()

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from . import backend
+from ._checks import is_count
 from .ops.activation import ELU, GELU, SELU, Hardtanh, LogSigmoid, MaskedScale, Maxout, SiLU, Softplus, Softsign, Step
 from .ops.arithmetic import Add, Mul, Pow, Sub
 from .ops.conv import Conv2d, conv_padding, output_size, pair
@@ -1084,7 +1085,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     t = as_input(tensor, "one_hot")
     if t.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expects integer class indices (int64), got dtype {t.dtype}; convert with .long()")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < -1:
+    if not is_count(num_classes, -1):
         raise ValueError(f"one_hot: num_classes must be -1 or a non-negative int, got {num_classes!r}")
     xp = backend.array_module(t.data)
     if num_classes == -1:

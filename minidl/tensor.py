@@ -35,6 +35,7 @@ import weakref
 from typing import Any, Callable, Iterator, NamedTuple, ParamSpec, Sequence, TypeVar
 
 from . import autograd, backend
+from ._checks import is_count
 from .autograd import Function, VersionCounter, run_backward
 from .ops.arithmetic import Add, AddScalar, Div, MatMul, Mul, MulScalar, Neg, Pow, Sub, SubScalar
 from .ops.elementwise import (
@@ -914,7 +915,7 @@ class Tensor:
         along ``dim``, best first (also with ``sorted=False``). Among equal values the earliest
         entries win. Values carry gradients."""
         n = self.shape[one_axis(dim, self.ndim, "topk")] if self.ndim else 1
-        if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= n:
+        if not is_count(k, 0) or k > n:
             raise ValueError(f"topk: k must be an int in [0, {n}] for dim {dim} of shape {self.shape}, got {k!r}")
         if self.ndim == 0:  # one entry: as a 1-element tensor, then back to 0-d when k = 1
             v, i = self.reshape(1).topk(k, 0, largest, sorted)
@@ -991,7 +992,7 @@ class Tensor:
     def chunk(self, chunks: int, dim: int = 0) -> tuple["Tensor", ...]:
         """Split into ``chunks`` pieces of ceil(n / chunks) entries along ``dim`` (fewer
         pieces when they run out first, as in PyTorch)."""
-        if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 1:
+        if not is_count(chunks, 1):
             raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
         if self.ndim == 0:
             raise ValueError("chunk: a 0-d tensor has no dimension to split")

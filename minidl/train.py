@@ -47,6 +47,7 @@ from typing import Any
 
 from . import backend
 from . import metrics as _metrics
+from ._checks import is_count
 from .autograd import no_grad
 from .functional import binary_cross_entropy
 from .nn import BCELoss, Module
@@ -225,11 +226,6 @@ def _atomic_write_text(path: str | os.PathLike, text: str, what: str, example: s
     write_atomically(path, lambda f: f.write(text.encode("utf-8")), what, example)
 
 
-def _is_count(value: Any, minimum: int) -> bool:
-    """Whether ``value`` is a Python int of at least ``minimum`` (a bool is not a count)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-
-
 # --------------------------------------------------------------------------- RNG state
 
 
@@ -363,7 +359,7 @@ class EarlyStopping(Callback, _Monitor):
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, mode: str = "auto",
                  restore_best_weights: bool = True) -> None:
         _Monitor.__init__(self, monitor, mode, min_delta)
-        if not _is_count(patience, 0):
+        if not is_count(patience, 0):
             raise ValueError(f"EarlyStopping: patience must be a non-negative int, got {patience!r}")
         if not isinstance(restore_best_weights, bool):
             raise TypeError(f"EarlyStopping: restore_best_weights must be True or False, got {restore_best_weights!r}")
@@ -588,7 +584,7 @@ class DebugDump(Callback):
     ``batches`` must be a non-negative int."""
 
     def __init__(self, working_dir: str | os.PathLike | None, batches: int = 2) -> None:
-        if not _is_count(batches, 0):
+        if not is_count(batches, 0):
             raise ValueError(f"DebugDump: batches must be a non-negative int, got {batches!r}")
         self.working_dir = None if working_dir is None else _check_path(working_dir, "DebugDump: working_dir")
         self.batches = batches
@@ -756,7 +752,7 @@ def predict(model: Module, data: Any, batch_size: int = 256) -> Tensor:
     """Model outputs for a Tensor / array (split into ``batch_size`` chunks) or for a loader of
     ``(x, y)`` or ``x`` batches, concatenated along dim 0; eval mode, no_grad, mode restored.
     ``batch_size`` must be a positive int."""
-    if not _is_count(batch_size, 1):
+    if not is_count(batch_size, 1):
         raise ValueError(f"predict: batch_size must be a positive int, got {batch_size!r}")
     was_training = model.training
     model.eval()
@@ -850,7 +846,7 @@ def fit(model: Module, loss_fn: Callable, optimizer: Optimizer, train_loader: It
         raise TypeError(f"fit: model must be a minidl.nn.Module, got {type(model).__name__}")
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"fit: optimizer must be a minidl.optim.Optimizer, got {type(optimizer).__name__}")
-    if not _is_count(epochs, 0):
+    if not is_count(epochs, 0):
         raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
     if scheduler_interval not in ("epoch", "batch"):
         raise ValueError(f"fit: scheduler_interval must be 'epoch' or 'batch', got {scheduler_interval!r}")

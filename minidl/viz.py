@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from . import backend
+from ._checks import is_count
 from .autograd import no_grad
 from .metrics import lower_is_better
 from .tensor import Tensor, tensor
@@ -534,7 +535,7 @@ def plot_image_grid(images: Any, labels: Sequence[Any] | Any = None, preds: Sequ
     one grey scale for every single-channel panel (by default each panel is stretched to its
     own range, which hides a dark or low-contrast image). ``max_images`` (>= 1) caps the panels;
     ``labels`` and ``preds`` need a value for each panel shown."""
-    if not isinstance(max_images, int) or isinstance(max_images, bool) or max_images < 1:
+    if not is_count(max_images, 1):
         raise ValueError(f"plot_image_grid: max_images must be an int >= 1, got {max_images!r}")
     a = _host(images).astype(np.float64)
     if a.ndim == 2:

@@ -1,6 +1,6 @@
 """The package's layout, read from its source with ``ast``: imports run one way.
 
-backend -> autograd -> ops -> tensor -> functional -> nn, optim -> the rest. Every import
+_checks -> backend -> autograd -> ops -> tensor -> functional -> nn, optim -> the rest. Every import
 counts, also one inside a function (a "lazy" import still ties two modules together); only
 imports under ``if TYPE_CHECKING:`` (for type hints, never run) are left out.
 """
@@ -122,7 +122,8 @@ def _reaches(graph: dict[str, set[str]], start: str) -> set[str]:
     return seen
 
 
-LAYERS = ["minidl.backend", "minidl.autograd", "minidl.ops", "minidl.tensor", "minidl.functional"]
+# minidl._checks (argument checks that import nothing) sits below everything, backend included.
+LAYERS = ["minidl._checks", "minidl.backend", "minidl.autograd", "minidl.ops", "minidl.tensor", "minidl.functional"]
 
 
 def _layer(module: str) -> int | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import functional as F
+from .._checks import is_count
 from ..tensor import Tensor, dim_aliases
 from .linear import Linear
 from .module import Module
@@ -137,7 +138,7 @@ class Maxout(Module):
     def __init__(self, in_features: int, out_features: int, pieces: int, bias: bool = True,
                  device: str | None = None, dtype: Any = None) -> None:
         super().__init__()
-        if isinstance(pieces, bool) or not isinstance(pieces, int) or pieces < 1:
+        if not is_count(pieces, 1):
             raise ValueError(f"Maxout: pieces must be a positive int, got {pieces!r}")
         self.in_features, self.out_features, self.pieces = in_features, out_features, pieces
         self.linear = Linear(in_features, out_features * pieces, bias=bias, device=device, dtype=dtype)

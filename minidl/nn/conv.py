@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import creation
+from .._checks import is_count
 from ..functional import conv2d
 from ..ops.conv import conv_padding, pair
 from ..tensor import Tensor
@@ -36,7 +37,7 @@ class Conv2d(Module):
             raise NotImplementedError("Conv2d: only dilation=1, groups=1 and padding_mode='zeros' are supported, "
                                       f"got {dilation!r}, {groups!r}, {padding_mode!r}")
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            if not is_count(value, 1):
                 raise ValueError(f"Conv2d: {name} must be a positive int, got {value!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d", 1)

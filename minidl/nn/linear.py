@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import creation
+from .._checks import is_count
 from ..functional import flatten, linear
 from ..tensor import Tensor, dim_aliases
 from . import init
@@ -31,7 +32,7 @@ class Linear(Module):
                  dtype: Any = None) -> None:
         super().__init__()
         for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            if not is_count(v, 0):
                 raise ValueError(f"Linear: {name} must be a non-negative int, got {v!r}")
         self.in_features = in_features
         self.out_features = out_features

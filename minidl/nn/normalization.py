@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend, creation
+from .._checks import is_count
 from ..functional import batch_norm, group_norm, instance_norm, layer_norm
 from ..tensor import Tensor, require_tensor
 from .module import Module, Parameter
@@ -28,7 +29,7 @@ class _BatchNorm(Module):
                  track_running_stats: bool = True, device: str | None = None, dtype: Any = None) -> None:
         super().__init__()
         factory = dict(dtype=dtype, device=device)
-        if not isinstance(num_features, int) or isinstance(num_features, bool) or num_features < 1:
+        if not is_count(num_features, 1):
             raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
