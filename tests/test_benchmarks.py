@@ -323,6 +323,26 @@ def test_bars_follow_design():
     assert cli._bar("mlp_b128", {"minidl": {"median": 1.0}, "numpy": {"median": 1.0}})[1] is None  # no torch
 
 
+def _mlp_entry(minidl: float, numpy: float, torch: float) -> dict:
+    res = {"minidl": {"median": minidl}, "numpy": {"median": numpy}, "torch": {"median": torch}}
+    entry = {"name": "mlp_b128", "results": res, "notes": [],
+             "ratios": {"minidl/numpy": minidl / numpy, "minidl/torch": minidl / torch}}
+    entry["bar"], entry["met"] = cli._bar("mlp_b128", res)
+    cli._explain_mlp_bar(entry)
+    return entry
+
+
+def test_mlp_bar_says_which_half_failed_and_when_the_floor_is_slower_than_torch():
+    blas_bound = _mlp_entry(1.1, 1.0, 0.9)  # within 1.15x the floor, but the floor is 1.11x torch
+    assert blas_bound["met"] is False and blas_bound["ratios"]["numpy/torch"] == pytest.approx(1.0 / 0.9)
+    assert cli._met(blas_bound) == "**no** (NumPy half yes, PyTorch half no)"
+    assert any("the NumPy floor itself takes 1.11x PyTorch's time" in n for n in blas_bound["notes"])
+    slow_engine = _mlp_entry(1.3, 1.0, 1.2)  # the floor beats torch; the engine's overhead fails both halves
+    assert cli._met(slow_engine) == "**no** (NumPy half no, PyTorch half no)" and slow_engine["notes"] == []
+    met = _mlp_entry(1.0, 0.95, 1.1)
+    assert cli._met(met) == "yes" and met["notes"] == []
+
+
 def test_paired_ratio_cancels_load_changes_between_rounds():
     # the machine got 10x slower in the later rounds: per-round ratios stay 0.5
     a = {"median": 5.0, "round_medians": [1.0, 1.0, 10.0, 10.0, 10.0]}
