@@ -475,7 +475,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D convolution like ``torch.nn.functional.conv2d``.
 
-    input (N, C, H, W), weight (O, C, kh, kw), bias (O,) or None; ``stride`` and
+    input (N, C, H, W), or one unbatched image (C, H, W) as in PyTorch (the result is then
+    (O, OH, OW)); weight (O, C, kh, kw), bias (O,) or None; ``stride`` and
     ``padding`` are ints or pairs (zero padding; ``padding`` may also be ``"valid"``, no
     padding, or ``"same"``, output size = input size, stride 1 and odd kernels). Returns (N, O, OH, OW),
     OH = (H + 2 padding - kh) // stride + 1. ``dilation`` and ``groups`` exist for
@@ -486,9 +487,11 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         raise NotImplementedError(f"{op}: only dilation=1 and groups=1 are supported, got dilation={dilation!r}, "
                                   f"groups={groups!r}")
     x, w = _check_float(input, "input", op), _check_float(weight, "weight", op)
+    if x.ndim == 3:  # one unbatched image: a batch of one, and the batch dimension taken off again
+        return conv2d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
     stride = pair(stride, "stride", op, 1)
     if x.ndim != 4:
-        raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {x.shape}")
+        raise ValueError(f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {x.shape}")
     if w.ndim != 4:
         raise ValueError(f"{op}: weight must be 4-D (out_channels, in_channels, kh, kw), got shape {w.shape}")
     padding = conv_padding(padding, tuple(w.shape[2:]), stride, op)
@@ -532,7 +535,7 @@ def _pool_args(op: str, input: Any, kernel_size: Any, stride: Any, padding: Any,
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
     if input.ndim != 4:
-        raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {input.shape}")
+        raise ValueError(f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {input.shape}")
     if input.dtype.kind != "f":
         raise TypeError(f"{op}: input must be a floating-point tensor, got dtype {input.dtype}")
     kernel = pair(kernel_size, "kernel_size", op, 1)
@@ -550,12 +553,16 @@ def _pool_args(op: str, input: Any, kernel_size: Any, stride: Any, padding: Any,
 
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
-    """Max pooling like ``torch.nn.functional.max_pool2d``: (N, C, H, W) -> (N, C, OH, OW).
+    """Max pooling like ``torch.nn.functional.max_pool2d``: (N, C, H, W) -> (N, C, OH, OW), or
+    an unbatched (C, H, W) -> (C, OH, OW).
 
     Gradient at ties: all of it goes to the first maximum (row-major) of each window.
     ``dilation``, ``ceil_mode`` and ``return_indices`` exist for PyTorch's argument order;
     only their defaults are supported.
     """
+    if isinstance(input, Tensor) and input.ndim == 3:  # unbatched: as a batch of one
+        return max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode,
+                          return_indices).squeeze(0)
     kernel, stride, padding = _pool_args("max_pool2d", input, kernel_size, stride, padding, ceil_mode,
                                          dilation=(pair(dilation, "dilation", "max_pool2d", 1), (1, 1)),
                                          return_indices=(return_indices, False))
@@ -564,12 +571,16 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
-    """Average pooling like ``torch.nn.functional.avg_pool2d``: (N, C, H, W) -> (N, C, OH, OW).
+    """Average pooling like ``torch.nn.functional.avg_pool2d``: (N, C, H, W) -> (N, C, OH, OW),
+    or an unbatched (C, H, W) -> (C, OH, OW).
 
     ``count_include_pad=True`` (PyTorch's default) divides every window by kh*kw, zero padding
     included; ``False`` divides by the number of the window's pixels inside the image.
     ``ceil_mode`` and ``divisor_override`` only take their defaults.
     """
+    if isinstance(input, Tensor) and input.ndim == 3:  # unbatched: as a batch of one
+        return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad,
+                          divisor_override).squeeze(0)
     kernel, stride, padding = _pool_args("avg_pool2d", input, kernel_size, stride, padding, ceil_mode,
                                          divisor_override=(divisor_override, None))
     return AvgPool2d.apply(input, kernel=kernel, stride=stride, padding=padding,

@@ -965,20 +965,22 @@ class Tensor:
         return Repeat.apply(self, sizes=reps)
 
     @dim_aliases
-    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple["Tensor", ...]:
+    def split(self, split_size: Any, dim: int = 0) -> tuple["Tensor", ...]:
         """Views of consecutive pieces along ``dim``: an int gives pieces of that size (the
-        last may be smaller); a list gives the size of each piece (they must add up)."""
+        last may be smaller); a list gives the size of each piece (they must add up). The
+        argument is named ``split_size`` as in ``torch.Tensor.split`` (``md.split`` calls it
+        ``split_size_or_sections``, as ``torch.split`` does)."""
         axis = one_axis(dim, self.ndim, "split")
         if self.ndim == 0:
             raise ValueError("split: a 0-d tensor has no dimension to split")
         n = self.shape[axis]
-        if isinstance(split_size_or_sections, int) and not isinstance(split_size_or_sections, bool):
-            size = split_size_or_sections
+        if isinstance(split_size, int) and not isinstance(split_size, bool):
+            size = split_size
             if size < 0 or (size == 0 and n != 0):
                 raise ValueError(f"split: split_size must be positive, got {size}")
             sizes = ([size] * (n // size) + ([n % size] if n % size else []) if size else []) or [0]
         else:
-            sizes = [int(k) for k in split_size_or_sections]
+            sizes = [int(k) for k in split_size]
             if any(k < 0 for k in sizes) or sum(sizes) != n:
                 raise ValueError(f"split: sections {sizes} must be non-negative and add up to {n}, the size of "
                                  f"dim {dim} (shape {self.shape})")
@@ -1122,17 +1124,46 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Any:
 
 
 def _python_dtype(data: Any) -> Any:
-    """The dtype PyTorch would give Python data: floats -> float32, ints -> int64, bools -> bool."""
-    probe = backend.np.asarray(data)
+    """The dtype PyTorch would give Python data: floats -> float32, ints -> int64, bools -> bool.
+
+    In a list, NumPy scalars and arrays keep their own dtype and the entries' dtypes are
+    joined by PyTorch's rule (``tensors_dtype``): ``[np.float64(1.5), 2.0]`` is float64,
+    ``[np.int32(1), 2]`` int64 and ``[np.int32(1), 2.0]`` float32, as ``torch.tensor`` gives.
+    """
+    np = backend.np
+    probe = np.asarray(data)
     kind = probe.dtype.kind
-    if kind == "f":
-        # NumPy scalars/arrays nested in lists keep float64 in NumPy; Python floats are float32 here
-        return backend.float32 if not isinstance(data, backend.np.generic) else probe.dtype
-    if kind in "iu":
-        return backend.int64 if not isinstance(data, backend.np.generic) else probe.dtype
+    if kind not in "biuf":
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} holding {probe.dtype}; expected numbers")
     if kind == "b":
         return backend.bool_
-    raise TypeError(f"cannot make a tensor from {type(data).__name__} holding {probe.dtype}; expected numbers")
+    if isinstance(data, (np.generic, np.ndarray)):
+        return probe.dtype
+    if isinstance(data, (list, tuple)):
+        entries = _entry_dtypes(data)
+        return tensors_dtype(list(entries)) if entries else backend.float32  # [] is float32, as in PyTorch
+    return backend.float32 if kind == "f" else backend.int64
+
+
+def _entry_dtypes(data: list | tuple) -> set:
+    """The dtypes of the numbers in nested lists, as PyTorch reads them: a Python float is
+    float32, an int int64, a bool bool; NumPy scalars and arrays (and anything else with a
+    dtype) are their own dtype."""
+    python = {bool: backend.bool_, int: backend.int64, float: backend.float32}
+    dtypes: set[Any] = set()
+    todo: list[list | tuple] = [data]
+    while todo:
+        items = todo.pop()
+        types = set(map(type, items))  # one pass in C; most lists hold Python numbers only
+        dtypes.update(python[t] for t in types if t in python)
+        if not types <= python.keys():
+            for x in items:
+                if isinstance(x, (list, tuple)):
+                    todo.append(x)
+                elif type(x) not in python:
+                    dtype = getattr(x, "dtype", None)  # (not `or`: a NumPy dtype has len 0, so is falsy)
+                    dtypes.add(backend.as_dtype(backend.np.asarray(x).dtype if dtype is None else dtype))
+    return dtypes
 
 
 SUPPORTED_DTYPES = "bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float16, float32, float64"
@@ -1141,8 +1172,9 @@ SUPPORTED_DTYPES = "bool, int8, int16, int32, int64, uint8, uint16, uint32, uint
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: str | None = None) -> Tensor:
     """Make a leaf tensor from Python numbers/lists, a NumPy/CuPy array or another tensor.
 
-    ``md.tensor([[1., 2.]])`` is float32, ``md.tensor([1, 2])`` is int64; arrays keep their
-    dtype; ``dtype=`` overrides. The data is copied (like ``torch.tensor``). Only numeric
+    ``md.tensor([[1., 2.]])`` is float32, ``md.tensor([1, 2])`` is int64; arrays and NumPy
+    scalars keep their dtype, also inside a list (``[np.float64(1.5), 2.0]`` is float64, as
+    in PyTorch); ``dtype=`` overrides. The data is copied (like ``torch.tensor``). Only numeric
     and bool dtypes (``SUPPORTED_DTYPES``) are accepted: strings, objects, dates and complex
     numbers are refused at once.
     """

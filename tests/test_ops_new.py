@@ -551,3 +551,9 @@ def test_numpy_aliases_through_dim_aliases():
         x.cumsum(dim=0, axis=0)
     with pytest.raises(TypeError):
         md.sort(x, 0, axis=0)
+
+
+def test_split_keyword_names_follow_torch():
+    x = md.arange(10.0)
+    assert [p.shape for p in x.split(split_size=3)] == [(3,), (3,), (3,), (1,)]  # torch.Tensor.split's name
+    assert [p.shape for p in md.split(x, split_size_or_sections=[4, 6])] == [(4,), (6,)]  # torch.split's name

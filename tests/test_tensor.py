@@ -1,6 +1,7 @@
 """Tensor creation, dtype rules, conversion, in-place ops, printing, and clear errors."""
 
 import datetime
+import warnings
 
 import numpy as np
 import pytest
@@ -298,3 +299,21 @@ def test_unsupported_dtype_argument_is_refused():
 def test_torch_refuses_the_same_string_array(torch):
     with pytest.raises(TypeError, match="supported types"):
         torch.tensor(np.array(["a"]))
+
+
+@pytest.mark.parametrize("data, expected", [
+    ([np.float64(1.5)], "float64"), ([np.float64(1.5), 2.0], "float64"), ([2.0, np.float64(1.5)], "float64"),
+    ([np.float32(1.5)], "float32"), ([np.float32(1), np.float64(2)], "float64"), ([np.int32(1)], "int32"),
+    ([np.int32(1), 2], "int64"), ([np.int32(1), 2.0], "float32"), ([np.float16(1), 2.0], "float32"),
+    ([[np.float64(1)], [2.0]], "float64"), ([np.array([1.0, 2.0])], "float64"), ([np.uint8(3)], "uint8"),
+    ([[1.0, 2.0], [3.0, 4.0]], "float32"), ([1, 2], "int64"), ([True, 2], "int64"), ([True, 2.5], "float32"),
+    ([True, False], "bool"), ([], "float32"), ([[]], "float32"), ([(1, 2), (3, np.float16(1))], "float16"),
+])
+def test_tensor_infers_list_dtypes_as_torch_does(data, expected):
+    """Python floats are float32 and ints int64, NumPy scalars and arrays keep their dtype, and
+    the entries join by PyTorch's rule (float beats int, keeping its own dtype)."""
+    assert md.tensor(data).dtype == expected
+    torch = pytest.importorskip("torch")
+    with warnings.catch_warnings():  # torch warns that a list of arrays is slow to convert
+        warnings.simplefilter("ignore", UserWarning)
+        assert str(torch.tensor(data).dtype) == f"torch.{expected}"

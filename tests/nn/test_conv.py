@@ -97,7 +97,7 @@ def test_conv2d_matches_torch(torch, op_threads, stride, padding):
 
 @pytest.mark.parametrize("args,kwargs,error,match", [
     (((2, 3, 5, 5), (4, 2, 3, 3)), {}, ValueError, "input has 3 channels"),
-    (((3, 5, 5), (4, 3, 3, 3)), {}, ValueError, "input must be 4-D"),
+    (((5, 5), (4, 3, 3, 3)), {}, ValueError, r"input must be 3-D \(C, H, W\) or 4-D"),
     (((1, 3, 5, 5), (4, 3, 3)), {}, ValueError, "weight must be 4-D"),
     (((1, 3, 2, 2), (4, 3, 3, 3)), {}, ValueError, "kernel size .* is larger than the padded input"),
     (((1, 3, 5, 5), (4, 3, 3, 3)), {"stride": 0}, ValueError, "stride must be >= 1"),
@@ -308,3 +308,24 @@ def test_string_padding_same_and_valid_match_torch():
         conv2d(md.tensor(x), md.tensor(w), padding="full")
     with pytest.raises(NotImplementedError, match="even kernel size"):
         md.nn.Conv2d(3, 4, 2, padding="same")
+
+
+def test_unbatched_image_matches_torch(torch):
+    """A (C, H, W) input is one image, as in PyTorch: (O, OH, OW) out, the same numbers and
+    gradients as the batch of one."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 6, 5)).astype(np.float32)
+    layer = md.nn.Conv2d(3, 4, 3, padding=1)
+    tlayer = torch.nn.Conv2d(3, 4, 3, padding=1)
+    with torch.no_grad():
+        tlayer.weight.copy_(torch.tensor(layer.weight.numpy()))
+        tlayer.bias.copy_(torch.tensor(layer.bias.numpy()))
+    xs, xt = md.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, yt = layer(xs), tlayer(xt)
+    assert y.shape == tuple(yt.shape) == (4, 6, 5)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(g)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(xs.grad, xt.grad.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(layer.weight.grad, tlayer.weight.grad.numpy(), rtol=1e-5, atol=1e-4)

@@ -121,8 +121,8 @@ def test_pool_matches_torch(torch, op_threads, name, options, kernel, stride, pa
 
 @pytest.mark.parametrize("fn", [max_pool2d, avg_pool2d])
 def test_pool_errors(fn):
-    with pytest.raises(ValueError, match="input must be 4-D"):
-        fn(md.randn(3, 4, 4), 2)
+    with pytest.raises(ValueError, match=r"input must be 3-D \(C, H, W\) or 4-D"):
+        fn(md.randn(4, 4), 2)
     with pytest.raises(ValueError, match="padding .* must be at most half the kernel size"):
         fn(md.randn(1, 1, 4, 4), 2, padding=2)
     with pytest.raises(ValueError, match="kernel .* is larger than the padded input"):
@@ -169,3 +169,18 @@ def test_max_pool2d_gradient_when_the_batch_is_split_over_threads(op_threads, ke
     x = np.random.default_rng(6).permutation(5 * 2 * 6 * 5).reshape(5, 2, 6, 5) * 0.02
     kw = dict(kernel_size=kernel, stride=stride, padding=padding)
     T.check_op(max_pool2d, lambda a, **k: pool_reference(a, kind="max", **k), x, kwargs=kw)
+
+
+@pytest.mark.parametrize("name", ["max_pool2d", "avg_pool2d"])
+def test_unbatched_pool_matches_torch(torch, name):
+    rng = np.random.default_rng(2)
+    x = rng.permutation(3 * 6 * 6).reshape(3, 6, 6).astype(np.float32) / 10  # (C, H, W), tie-free
+    xs, xt = md.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y = {"max_pool2d": max_pool2d, "avg_pool2d": avg_pool2d}[name](xs, 3, 2, 1)
+    yt = getattr(torch.nn.functional, name)(xt, 3, 2, 1)
+    assert y.shape == tuple(yt.shape) == (3, 3, 3)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(g)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(xs.grad, xt.grad.numpy(), rtol=1e-6, atol=1e-6)
