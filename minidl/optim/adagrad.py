@@ -13,6 +13,7 @@ class Adagrad(Optimizer):
 
     For each parameter ``x`` with gradient ``g`` at step ``t = 1, 2, ...``::
 
+        g    <- -g                               if maximize
         g    <- g + weight_decay * x
         lr_t  = lr / (1 + (t - 1) * lr_decay)
         G_t   = G_{t-1} + g * g                  (G_0 = initial_accumulator_value)
@@ -27,9 +28,10 @@ class Adagrad(Optimizer):
     _state_names = frozenset({"step", "sum"})
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *, maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, eps=eps))
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps,
+                                      maximize=maximize))
 
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
@@ -45,6 +47,8 @@ class Adagrad(Optimizer):
             state["sum"] = xp.full(x.shape, group["initial_accumulator_value"], dtype=x.dtype)
         state["step"] += 1
         t = state["step"]
+        if group["maximize"]:
+            g = -g                                            # g <- -g  (maximize: climb the objective)
         if group["weight_decay"] != 0:
             g = g + group["weight_decay"] * x                 # g <- g + weight_decay * x
         lr_t = group["lr"] / (1 + (t - 1) * group["lr_decay"])  # lr_t = lr / (1 + (t - 1) * lr_decay)

@@ -13,6 +13,7 @@ class Adam(Optimizer):
 
     For each parameter ``x`` with gradient ``g`` at step ``t = 1, 2, ...``::
 
+        g      <- -g                     if maximize       (climb the objective instead)
         g      <- g + weight_decay * x                    (L2 added to the gradient)
         m      <- beta1 * m + (1 - beta1) * g              (first moment,  m_0 = 0)
         v      <- beta2 * v + (1 - beta2) * g * g          (second moment, v_0 = 0)
@@ -29,9 +30,9 @@ class Adam(Optimizer):
     _state_names = frozenset({"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"})
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False) -> None:
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad))
+                                      amsgrad=amsgrad, maximize=maximize))
 
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
@@ -52,6 +53,8 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = xp.zeros_like(x)
         state["step"] += 1
         t = state["step"]
+        if group["maximize"]:
+            g = -g                                            # g <- -g  (maximize: climb the objective)
         if self._decoupled:
             if wd != 0:
                 x *= 1 - lr * wd                              # x <- (1 - lr * weight_decay) * x   (AdamW)
@@ -87,5 +90,6 @@ class AdamW(Adam):
     _decoupled = True
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                         maximize=maximize)

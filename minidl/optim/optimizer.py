@@ -85,6 +85,8 @@ class Optimizer:
     def _validate_group(self, group: dict) -> None:
         """Subclasses check their hyperparameters here (raise ValueError)."""
         _check_nonneg("learning rate", group["lr"])
+        if "maximize" in group and not isinstance(group["maximize"], bool):
+            raise TypeError(f"maximize must be True or False, got {group['maximize']!r}")
 
     def add_param_group(self, param_group: dict) -> None:
         """Add a dict ``{"params": [...], <hyperparameters>}``; missing keys come from defaults."""
@@ -231,6 +233,8 @@ class Optimizer:
     def _loaded_group(self, i: int, saved: dict, params: list) -> dict:
         """Saved group ``i`` with this optimizer's hyperparameters, type-checked and validated."""
         name = type(self).__name__
+        if "maximize" in self.defaults and "maximize" not in saved:
+            saved = {**saved, "maximize": False}  # saved before minidl had maximize=: it descended
         missing = sorted(k for k in self.defaults if k not in saved)
         if missing:
             raise ValueError(f"{name}.load_state_dict: param_groups[{i}] has no {', '.join(map(repr, missing))}: "

@@ -13,6 +13,7 @@ class RMSprop(Optimizer):
 
     For each parameter ``x`` with gradient ``g``::
 
+        g   <- -g                                             if maximize
         g   <- g + weight_decay * x
         s   <- alpha * s + (1 - alpha) * g * g                 (s_0 = 0)
         m   <- alpha * m + (1 - alpha) * g        if centered  (m_0 = 0)
@@ -24,9 +25,10 @@ class RMSprop(Optimizer):
     _state_names = frozenset({"step", "square_avg", "momentum_buffer", "grad_avg"})
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
+                 maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered))
+                                      momentum=momentum, centered=centered, maximize=maximize))
 
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
@@ -46,6 +48,8 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = xp.zeros_like(x)
         state["step"] += 1
+        if group["maximize"]:
+            g = -g                                            # g <- -g  (maximize: climb the objective)
         if group["weight_decay"] != 0:
             g = g + group["weight_decay"] * x                 # g <- g + weight_decay * x
         s = state["square_avg"]

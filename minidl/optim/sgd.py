@@ -13,6 +13,7 @@ class SGD(Optimizer):
 
     For each parameter ``x`` (any shape) with gradient ``g`` (same shape)::
 
+        g <- -g                      if maximize     (climb the objective instead of descending)
         g <- g + weight_decay * x                    (L2 regularization added to the gradient)
         v <- g                       on the first step (momentum > 0)
         v <- rho * v + (1 - dampening) * g          afterwards          (rho = momentum)
@@ -26,11 +27,13 @@ class SGD(Optimizer):
     _state_names = frozenset({"momentum_buffer"})
 
     def __init__(self, params: Iterable[Any], lr: Any = required, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> None:
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
+                 maximize: bool = False) -> None:
         if lr is required:
             raise TypeError("SGD() missing required argument: lr")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
 
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
@@ -42,6 +45,8 @@ class SGD(Optimizer):
 
     def _update(self, x: Any, g: Any, state: dict, group: dict) -> None:
         lr, rho, dampening = group["lr"], group["momentum"], group["dampening"]
+        if group["maximize"]:
+            g = -g                                            # g <- -g  (maximize: climb the objective)
         if group["weight_decay"] != 0:
             g = g + group["weight_decay"] * x                 # g <- g + weight_decay * x
         d = g

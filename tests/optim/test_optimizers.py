@@ -27,11 +27,12 @@ def run_minidl(cls, kwargs, x0, grads):
 
 
 # ----------------------------------------------------------- NumPy transcriptions
-def ref_sgd(x, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+def ref_sgd(x, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
     x = x.copy()
     v = None
     out = []
     for g in grads:
+        g = -g if maximize else g
         g = g + weight_decay * x
         if momentum:
             v = g.copy() if v is None else momentum * v + (1 - dampening) * g
@@ -41,11 +42,13 @@ def ref_sgd(x, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nestero
     return np.stack(out)
 
 
-def ref_adagrad(x, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
+def ref_adagrad(x, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
+                maximize=False):
     x = x.copy()
     G = np.full_like(x, initial_accumulator_value)
     out = []
     for t, g in enumerate(grads, 1):
+        g = -g if maximize else g
         g = g + weight_decay * x
         G = G + g * g
         x = x - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(G) + eps)
@@ -53,13 +56,15 @@ def ref_adagrad(x, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accum
     return np.stack(out)
 
 
-def ref_rmsprop(x, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+def ref_rmsprop(x, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                maximize=False):
     x = x.copy()
     s = np.zeros_like(x)
     m = np.zeros_like(x)
     b = np.zeros_like(x)
     out = []
     for g in grads:
+        g = -g if maximize else g
         g = g + weight_decay * x
         s = alpha * s + (1 - alpha) * g * g
         if centered:
@@ -76,7 +81,8 @@ def ref_rmsprop(x, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momen
     return np.stack(out)
 
 
-def ref_adam(x, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, decoupled=False):
+def ref_adam(x, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, decoupled=False,
+             maximize=False):
     b1, b2 = betas
     x = x.copy()
     m = np.zeros_like(x)
@@ -84,6 +90,7 @@ def ref_adam(x, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, 
     vmax = np.zeros_like(x)
     out = []
     for t, g in enumerate(grads, 1):
+        g = -g if maximize else g
         if decoupled:
             x = x * (1 - lr * weight_decay)
         else:
@@ -122,6 +129,12 @@ CASES = [
     ("Adam", optim.Adam, ref_adam, dict(lr=0.01, amsgrad=True)),
     ("AdamW", optim.AdamW, ref_adamw, dict(lr=0.01)),
     ("AdamW", optim.AdamW, ref_adamw, dict(lr=0.01, weight_decay=0.5, amsgrad=True)),
+    # maximize: the gradient's sign flips first, before weight decay (PyTorch's order)
+    ("SGD", optim.SGD, ref_sgd, dict(lr=0.05, momentum=0.9, weight_decay=0.1, maximize=True)),
+    ("Adagrad", optim.Adagrad, ref_adagrad, dict(lr=0.1, weight_decay=0.1, maximize=True)),
+    ("RMSprop", optim.RMSprop, ref_rmsprop, dict(lr=0.01, momentum=0.5, weight_decay=0.1, maximize=True)),
+    ("Adam", optim.Adam, ref_adam, dict(lr=0.01, weight_decay=0.1, maximize=True)),
+    ("AdamW", optim.AdamW, ref_adamw, dict(lr=0.01, weight_decay=0.5, maximize=True)),
 ]
 IDS = [f"{c[0]}-{'-'.join(f'{k}={v}' for k, v in c[3].items())}" for c in CASES]
 
@@ -521,3 +534,20 @@ def test_nan_hyperparameters_match_torch_where_torch_checks(torch):
             torch.optim.Adam(tp, **kw)
         with pytest.raises(ValueError):
             optim.Adam([_p()], **kw)
+
+
+def test_maximize_climbs_and_old_state_dicts_still_load():
+    """maximize=True goes up the objective; a state dict saved before minidl had maximize=
+    (no such key) loads as maximize=False; a non-bool maximize is refused."""
+    p = md.tensor([0.0], requires_grad=True)
+    opt = optim.SGD([p], lr=0.5, maximize=True)
+    p.grad = np.array([1.0], dtype=np.float32)
+    opt.step()
+    assert p.data[0] == 0.5
+    old = opt.state_dict()
+    del old["param_groups"][0]["maximize"]
+    fresh = optim.SGD([p], lr=0.5, maximize=True)
+    fresh.load_state_dict(old)
+    assert fresh.param_groups[0]["maximize"] is False
+    with pytest.raises(TypeError, match="maximize must be True or False, got 1"):
+        optim.Adam([p], maximize=1)
