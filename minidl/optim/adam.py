@@ -15,6 +15,8 @@ class Adam(Optimizer):
 
         g      <- -g                     if maximize       (climb the objective instead)
         g      <- g + weight_decay * x                    (L2 added to the gradient)
+                  or, with decoupled_weight_decay (AdamW):
+        x      <- (1 - lr * weight_decay) * x             (the gradient is left as it is)
         m      <- beta1 * m + (1 - beta1) * g              (first moment,  m_0 = 0)
         v      <- beta2 * v + (1 - beta2) * g * g          (second moment, v_0 = 0)
         m_hat   = m / (1 - beta1**t)                       (bias corrections)
@@ -26,13 +28,15 @@ class Adam(Optimizer):
     the square root; the box's equations above are what is implemented (and what PyTorch does).
     """
 
-    _decoupled = False
     _state_names = frozenset({"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"})
+    _filled_on_load = {"maximize": False, "decoupled_weight_decay": False}
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False) -> None:
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
+                 decoupled_weight_decay: bool = False) -> None:
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def _validate_group(self, group: dict) -> None:
         super()._validate_group(group)
@@ -55,7 +59,7 @@ class Adam(Optimizer):
         t = state["step"]
         if group["maximize"]:
             g = -g                                            # g <- -g  (maximize: climb the objective)
-        if self._decoupled:
+        if group["decoupled_weight_decay"]:
             if wd != 0:
                 x *= 1 - lr * wd                              # x <- (1 - lr * weight_decay) * x   (AdamW)
         elif wd != 0:
@@ -79,7 +83,8 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    r"""AdamW (PyTorch's ``torch.optim.AdamW``): Adam with *decoupled* weight decay.
+    r"""AdamW (PyTorch's ``torch.optim.AdamW``): Adam with *decoupled* weight decay, that is
+    ``Adam(..., decoupled_weight_decay=True)`` with a default ``weight_decay`` of 0.01.
 
     Before the Adam step, ``x <- (1 - lr * weight_decay) * x``; the gradient is not changed,
     so the decay is not rescaled by ``1 / sqrt(v_hat)`` (with plain SGD the two are the same).
@@ -87,9 +92,17 @@ class AdamW(Adam):
     sign: it is ``w - lr (dL/dw + lambda w) = (1 - lr lambda) w - lr dL/dw``.
     """
 
-    _decoupled = True
-
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize)
+                         maximize=maximize, decoupled_weight_decay=True)
+
+    def _validate_group(self, group: dict) -> None:
+        super()._validate_group(group)
+        if group["decoupled_weight_decay"] is not True:
+            raise ValueError("AdamW: decoupled_weight_decay must be True (AdamW always decouples the decay; "
+                             "Adam adds weight_decay * x to the gradient)")
+
+    def _loaded_group(self, i: int, saved: dict, params: list) -> dict:
+        # an Adam state dict loads into AdamW, which stays decoupled (as torch.optim.AdamW does)
+        return super()._loaded_group(i, {**saved, "decoupled_weight_decay": True}, params)

@@ -66,6 +66,8 @@ class Optimizer:
     """
 
     _state_names: frozenset = frozenset()  # what a subclass keeps in self.state[p] (checked on load)
+    # hyperparameters minidl added later: a state dict saved before them loads with these values
+    _filled_on_load: dict = {"maximize": False}
 
     def __init__(self, params: Iterable[Any], defaults: dict) -> None:
         self.defaults = dict(defaults)
@@ -85,8 +87,9 @@ class Optimizer:
     def _validate_group(self, group: dict) -> None:
         """Subclasses check their hyperparameters here (raise ValueError)."""
         _check_nonneg("learning rate", group["lr"])
-        if "maximize" in group and not isinstance(group["maximize"], bool):
-            raise TypeError(f"maximize must be True or False, got {group['maximize']!r}")
+        for flag in ("maximize", "decoupled_weight_decay"):
+            if flag in group and not isinstance(group[flag], bool):
+                raise TypeError(f"{flag} must be True or False, got {group[flag]!r}")
 
     def add_param_group(self, param_group: dict) -> None:
         """Add a dict ``{"params": [...], <hyperparameters>}``; missing keys come from defaults."""
@@ -233,8 +236,7 @@ class Optimizer:
     def _loaded_group(self, i: int, saved: dict, params: list) -> dict:
         """Saved group ``i`` with this optimizer's hyperparameters, type-checked and validated."""
         name = type(self).__name__
-        if "maximize" in self.defaults and "maximize" not in saved:
-            saved = {**saved, "maximize": False}  # saved before minidl had maximize=: it descended
+        saved = {**{k: v for k, v in self._filled_on_load.items() if k in self.defaults}, **saved}
         missing = sorted(k for k in self.defaults if k not in saved)
         if missing:
             raise ValueError(f"{name}.load_state_dict: param_groups[{i}] has no {', '.join(map(repr, missing))}: "

@@ -107,9 +107,9 @@ def ref_adam(x, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, 
     return np.stack(out)
 
 
-def ref_adamw(x, grads, **kw):
+def ref_adamw(x, grads, decoupled_weight_decay=True, **kw):
     kw.setdefault("weight_decay", 1e-2)
-    return ref_adam(x, grads, decoupled=True, **kw)
+    return ref_adam(x, grads, decoupled=decoupled_weight_decay, **kw)
 
 
 CASES = [
@@ -135,6 +135,7 @@ CASES = [
     ("RMSprop", optim.RMSprop, ref_rmsprop, dict(lr=0.01, momentum=0.5, weight_decay=0.1, maximize=True)),
     ("Adam", optim.Adam, ref_adam, dict(lr=0.01, weight_decay=0.1, maximize=True)),
     ("AdamW", optim.AdamW, ref_adamw, dict(lr=0.01, weight_decay=0.5, maximize=True)),
+    ("Adam", optim.Adam, ref_adamw, dict(lr=0.01, weight_decay=0.5, decoupled_weight_decay=True)),  # = AdamW
 ]
 IDS = [f"{c[0]}-{'-'.join(f'{k}={v}' for k, v in c[3].items())}" for c in CASES]
 
@@ -469,6 +470,22 @@ def test_adam_state_loads_into_adamw_like_torch():
     p, other = _trained(optim.AdamW)
     other.load_state_dict(opt.state_dict())
     assert other.state[p]["step"] == 1
+    assert other.param_groups[0]["decoupled_weight_decay"] is True  # AdamW stays AdamW, as in torch
+
+
+def test_decoupled_weight_decay_flag():
+    p = md.tensor([1.0], requires_grad=True)
+    assert optim.Adam([p]).param_groups[0]["decoupled_weight_decay"] is False
+    assert optim.AdamW([p]).param_groups[0]["decoupled_weight_decay"] is True
+    with pytest.raises(ValueError, match="AdamW: decoupled_weight_decay must be True"):
+        optim.AdamW([{"params": [p], "decoupled_weight_decay": False}])
+    with pytest.raises(TypeError, match="decoupled_weight_decay must be True or False, got 'yes'"):
+        optim.Adam([p], decoupled_weight_decay="yes")
+    old = optim.Adam([p]).state_dict()  # saved before the flag existed: loads as plain Adam
+    del old["param_groups"][0]["decoupled_weight_decay"], old["param_groups"][0]["maximize"]
+    fresh = optim.Adam([p], decoupled_weight_decay=True)
+    fresh.load_state_dict(old)
+    assert fresh.param_groups[0]["decoupled_weight_decay"] is False and fresh.param_groups[0]["maximize"] is False
 
 
 @pytest.mark.parametrize("state,match", [
