@@ -12,6 +12,18 @@ from ..tensor import Tensor, require_tensor
 from .module import Module, Parameter
 
 
+def _register_affine(module: Module, shape: tuple, affine: bool, bias: bool, factory: dict) -> None:
+    """The learnable scale and shift of a norm layer: ``weight`` (gamma, ones) and ``bias``
+    (beta, zeros) of ``shape``; with ``affine=False`` neither, with ``bias=False`` only the
+    weight (PyTorch's ``bias=`` keyword)."""
+    module.register_parameter("weight", Parameter(creation.ones(*shape, **factory)) if affine else None)
+    module.register_parameter("bias", Parameter(creation.zeros(*shape, **factory)) if affine and bias else None)
+
+
+def _bias_repr(module: Module) -> str:
+    return ", bias=False" if module.weight is not None and module.bias is None else ""
+
+
 class _BatchNorm(Module):
     """Shared code of BatchNorm1d/2d, PyTorch's arguments and defaults.
 
@@ -26,19 +38,15 @@ class _BatchNorm(Module):
     _layout = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: str | None = None, dtype: Any = None) -> None:
+                 track_running_stats: bool = True, device: str | None = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         factory = dict(dtype=dtype, device=device)
         if not is_count(num_features, 1):
             raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(creation.ones(num_features, **factory))  # gamma
-            self.bias = Parameter(creation.zeros(num_features, **factory))  # beta
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, (num_features,), affine, bias, factory)
         if track_running_stats:
             self.register_buffer("running_mean", creation.zeros(num_features, **factory))
             self.register_buffer("running_var", creation.ones(num_features, **factory))
@@ -75,8 +83,8 @@ class _BatchNorm(Module):
         return y
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+                f"{_bias_repr(self)}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -103,16 +111,15 @@ class LayerNorm(Module):
         factory = dict(dtype=dtype, device=device)
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
-        self.register_parameter("weight", Parameter(creation.ones(*shape, **factory)) if elementwise_affine else None)
-        self.register_parameter("bias", Parameter(creation.zeros(*shape, **factory))
-                                if elementwise_affine and bias else None)
+        _register_affine(self, shape, elementwise_affine, bias, factory)
 
     def forward(self, input: Tensor) -> Tensor:
         require_tensor(input, "input", "LayerNorm")
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+                f"{_bias_repr(self)}")
 
 
 class GroupNorm(Module):
@@ -120,14 +127,13 @@ class GroupNorm(Module):
     like ``torch.nn.GroupNorm``; per-channel weight (ones) and bias (zeros)."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 device: str | None = None, dtype: Any = None) -> None:
+                 device: str | None = None, dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
         factory = dict(dtype=dtype, device=device)
         if num_groups < 1 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels {num_channels} must be divisible by num_groups {num_groups}")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        self.register_parameter("weight", Parameter(creation.ones(num_channels, **factory)) if affine else None)
-        self.register_parameter("bias", Parameter(creation.zeros(num_channels, **factory)) if affine else None)
+        _register_affine(self, (num_channels,), affine, bias, factory)
 
     def forward(self, input: Tensor) -> Tensor:
         if require_tensor(input, "input", "GroupNorm").ndim < 2 or input.shape[1] != self.num_channels:
@@ -135,7 +141,7 @@ class GroupNorm(Module):
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}{_bias_repr(self)}"
 
 
 class InstanceNorm2d(Module):
@@ -143,15 +149,15 @@ class InstanceNorm2d(Module):
     ``torch.nn.InstanceNorm2d`` with its defaults (affine=False, no running statistics)."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
-                 track_running_stats: bool = False, device: str | None = None, dtype: Any = None) -> None:
+                 track_running_stats: bool = False, device: str | None = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         factory = dict(dtype=dtype, device=device)
         if track_running_stats:
             raise ValueError("InstanceNorm2d: track_running_stats=True is not supported (instance statistics "
                              "are used in both modes, PyTorch's default)")
         self.num_features, self.eps, self.momentum, self.affine = num_features, eps, momentum, affine
-        self.register_parameter("weight", Parameter(creation.ones(num_features, **factory)) if affine else None)
-        self.register_parameter("bias", Parameter(creation.zeros(num_features, **factory)) if affine else None)
+        _register_affine(self, (num_features,), affine, bias, factory)
 
     def forward(self, input: Tensor) -> Tensor:
         if require_tensor(input, "input", "InstanceNorm2d").ndim != 4 or input.shape[1] != self.num_features:
@@ -159,4 +165,5 @@ class InstanceNorm2d(Module):
         return instance_norm(input, weight=self.weight, bias=self.bias, eps=self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_features}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+                f"{_bias_repr(self)}, track_running_stats=False")

@@ -433,3 +433,23 @@ def test_non_tensor_input_to_norm_layers_is_a_clear_type_error(make, name, bad):
 def test_non_tensor_input_to_norm_functions_is_a_clear_type_error(fn):
     with pytest.raises(TypeError, match="input must be a Tensor, got list"):
         fn([[1.0, 2.0, 3.0]])
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.BatchNorm1d(3, bias=False), lambda m: m.BatchNorm2d(3, bias=False),
+    lambda m: m.LayerNorm([3, 4, 4], bias=False), lambda m: m.GroupNorm(3, 3, bias=False),
+    lambda m: m.InstanceNorm2d(3, affine=True, bias=False),
+])
+def test_bias_false_keeps_only_the_scale_as_in_torch(torch, make):
+    """bias=False: a learnable weight and no shift; same parameters, repr and numbers as PyTorch."""
+    ours, theirs = make(md.nn), make(torch.nn)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()] == ["weight"]
+    assert repr(ours).split("  [")[0] == repr(theirs)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3) if isinstance(ours, md.nn.BatchNorm1d) else (2, 3, 4, 4)).astype(np.float32)
+    w = rng.uniform(0.5, 2.0, ours.weight.shape).astype(np.float32)
+    ours.weight.data[...] = w
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(w))
+    np.testing.assert_allclose(ours(md.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-5)
