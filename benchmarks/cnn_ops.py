@@ -5,7 +5,8 @@
 
 conv8(3x3, pad 1)-relu-maxpool2-conv16(3x3, pad 1)-relu-maxpool2-fc10 + cross-entropy on a
 (64, 1, 28, 28) float32 batch, same weights and data for both, 2 threads for PyTorch (and
-the BLAS, when OMP_NUM_THREADS is unset), interleaved steps, median after warm-up.
+the BLAS, when OMP_NUM_THREADS is unset), timed as the main harness does (``timing.interleaved``:
+rounds of blocks, each after 0.15 s of untimed steps), median after warm-up.
 The design's bar: <= 1.5x PyTorch. ``python -m benchmarks --only cnn`` times the same net
 built from nn modules with an SGD step, inside the main harness.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
-import time
+from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
@@ -22,6 +23,8 @@ import numpy as np
 
 import minidl as md
 from minidl.functional import conv2d, cross_entropy, max_pool2d
+
+from . import timing
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     steps = {"minidl": minidl_step}
+    torch: Any
     try:
         import torch
     except ImportError:
@@ -77,18 +81,13 @@ def main(argv: list[str] | None = None) -> None:
         steps["torch"] = torch_step
         assert abs(minidl_step() - torch_step()) < 1e-4, "minidl and PyTorch disagree on the loss"
         for p, q in zip(mp, tp):
+            assert p.grad is not None and q.grad is not None
             np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-3, atol=1e-4)
 
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(5):
-        for step in steps.values():
-            step()
-    for _ in range(50):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - start)
-    medians = {name: float(np.median(t)) for name, t in times.items()}
+    # blocks of steps with the harness's settle before each: stepping the two libraries in
+    # turn would time each against the other's still-spinning BLAS threads (README, Performance)
+    results = timing.interleaved(steps, warmup=5, samples=50, rounds=5)
+    medians = {name: r["median"] for name, r in results.items()}
     line = "  ".join(f"{name} {m * 1e3:.2f} ms" for name, m in medians.items())
     if "torch" in medians:
         line += f"  ratio {medians['minidl'] / medians['torch']:.2f} (bar <= 1.5)"

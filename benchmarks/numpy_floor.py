@@ -226,6 +226,7 @@ def cnn_loss_and_grads(params: Sequence[Array], x: Array, y: Array) -> tuple[flo
     dp2 = (dlogits @ w3).reshape(p2.shape)
     dz2 = maxpool2_backward(dp2, mask2) * (z2 > 0)
     dp1, dw2, db2 = conv2d_backward(dz2, cols2, w2, padding=1, need_dx=True)
+    assert dp1 is not None  # need_dx=True
     dz1 = maxpool2_backward(dp1, mask1) * (z1 > 0)
     _, dw1, db1 = conv2d_backward(dz1, cols1, w1, padding=1, need_dx=False)
     return loss, [dw1, db1, dw2, db2, dw3, db3]

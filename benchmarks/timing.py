@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+resource: Any
 try:  # POSIX only: minor page faults show memory the C allocator gave back and takes again
     import resource
 except ImportError:  # pragma: no cover - Windows
@@ -51,7 +52,7 @@ def _call(fn: Callable[[], Any], inner: int) -> float:
 
 
 def interleaved(steps: dict[str, Callable[[], Any]], *, warmup: int, samples: int, rounds: int, inner: int = 1,
-                budget_s: float | None = None, settle_s: float = SETTLE_S) -> dict[str, dict[str, float]]:
+                budget_s: float | None = None, settle_s: float = SETTLE_S) -> dict[str, dict[str, Any]]:
     """Seconds per call of each step: ``{impl: {"median", "p25", "p75", "n", ...}}``, with
     ``minor_faults_per_call``: pages the process had to map afresh per call (each costs
     about a microsecond; many mean the C allocator returns freed memory to the OS and the

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -57,7 +57,7 @@ Skipped = dict[str, str]  # implementation name -> why it is missing
 # --------------------------------------------------------------------------- the minidl API in use
 
 
-def _load_params(params: Sequence[Any], arrays: Sequence[np.ndarray]) -> None:
+def _load_params(params: Iterable[Any], arrays: Sequence[np.ndarray]) -> None:
     """Copy ``arrays`` into minidl parameters (in ``model.parameters()`` order)."""
     params = list(params)
     if len(params) != len(arrays):
