@@ -225,7 +225,7 @@ def machine_info() -> dict[str, Any]:
     except Exception as exc:  # older NumPy: no dict mode
         info["numpy_blas"] = f"unknown ({type(exc).__name__})"
     try:
-        import threadpoolctl  # type: ignore[import-untyped]  # optional
+        import threadpoolctl  # optional
 
         info["threadpools"] = [{k: p.get(k) for k in ("internal_api", "num_threads", "version")}
                                for p in threadpoolctl.threadpool_info()]
