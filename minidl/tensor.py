@@ -128,7 +128,7 @@ class Tensor:
                 "pass dtype=md.float32 (or md.float64)"
             )
         self.data = array
-        self.grad = None
+        self.grad: Any = None  # a backend array of data's shape and dtype once backward reaches it
         self.requires_grad = bool(requires_grad)
         self._creator: Function | None = None
         self._vc: VersionCounter | None = None  # made on first use: see _version
