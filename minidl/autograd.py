@@ -103,9 +103,31 @@ def enable_grad() -> _GradMode:
     return _GradMode(True)
 
 
-def set_grad_enabled(enabled: bool) -> _GradMode:
-    """``with md.set_grad_enabled(is_training): ...`` (in this thread)."""
-    return _GradMode(bool(enabled))
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Set grad mode in this thread, PyTorch's three ways:
+
+    - a plain call, ``md.set_grad_enabled(False)``, sets it at once (until set again);
+    - ``with md.set_grad_enabled(is_training): ...`` sets it for the block and then puts back
+      the mode there was when it was called;
+    - ``@md.set_grad_enabled(False)`` on a function sets it while the function runs (the
+      decorating itself changes nothing).
+    """
+
+    def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled: mode must be True or False, got {mode!r}")
+        self.mode, self.previous = mode, _modes.grad_enabled
+        _modes.grad_enabled = mode
+
+    def __call__(self, func: Any) -> Any:
+        _modes.grad_enabled = self.previous  # used as a decorator: undo the call's effect
+        return super().__call__(func)
+
+    def __enter__(self) -> None:
+        _modes.grad_enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _modes.grad_enabled = self.previous
 
 
 class _Unchanged(contextlib.ContextDecorator):

@@ -353,3 +353,25 @@ def test_detect_anomaly_finds_the_user_frame_in_a_clone_folder_named_minidl(tmp_
                          env={"PATH": "", "PYTHONPATH": str(clone)})
     assert str(clone / "minidl") in out.stdout  # the copied package was the one imported
     assert f"{script}:6 (y = x.sqrt()  # the line to report)" in out.stdout, out.stdout
+
+
+def test_set_grad_enabled_as_a_call_a_block_and_a_decorator_like_torch():
+    assert md.is_grad_enabled()
+    try:
+        md.set_grad_enabled(False)  # a plain call sets the mode at once
+        assert not md.is_grad_enabled() and not (md.ones(2, requires_grad=True) * 2).requires_grad
+    finally:
+        md.set_grad_enabled(True)
+    with md.set_grad_enabled(False):
+        assert not md.is_grad_enabled()
+    assert md.is_grad_enabled()  # the block puts back the mode there was
+
+    @md.set_grad_enabled(False)
+    def inside() -> bool:
+        return md.is_grad_enabled()
+
+    assert md.is_grad_enabled()  # decorating changes nothing
+    assert inside() is False and md.is_grad_enabled()
+    with pytest.raises(TypeError, match="set_grad_enabled: mode must be True or False, got 'yes'"):
+        md.set_grad_enabled("yes")
+    assert md.is_grad_enabled()
