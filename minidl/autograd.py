@@ -88,19 +88,23 @@ class _GradMode(contextlib.ContextDecorator):
         _modes.grad_enabled = self._previous.pop()
 
 
-def no_grad() -> _GradMode:
-    """Turn graph recording off: ``with md.no_grad(): ...`` or ``@md.no_grad()``.
+def no_grad(func: Any = None) -> Any:
+    """Turn graph recording off: ``with md.no_grad(): ...``, ``@md.no_grad()`` or
+    ``@md.no_grad`` (a function given directly is decorated, as in PyTorch).
 
     Inside it ops compute values only; outputs have ``requires_grad=False``. Use it for
     evaluation and for updating parameters in place. Per thread: other threads keep
     recording.
     """
-    return _GradMode(False)
+    mode = _GradMode(False)
+    return mode if func is None else mode(func)
 
 
-def enable_grad() -> _GradMode:
-    """Turn graph recording back on inside a ``no_grad`` block (in this thread)."""
-    return _GradMode(True)
+def enable_grad(func: Any = None) -> Any:
+    """Turn graph recording back on inside a ``no_grad`` block (in this thread); also
+    ``@md.enable_grad()`` or ``@md.enable_grad`` on a function."""
+    mode = _GradMode(True)
+    return mode if func is None else mode(func)
 
 
 class set_grad_enabled(contextlib.ContextDecorator):
@@ -140,10 +144,12 @@ class _Unchanged(contextlib.ContextDecorator):
         pass
 
 
-def inference_mode(mode: bool = True) -> contextlib.ContextDecorator:
-    """``with md.inference_mode(): ...`` or ``@md.inference_mode()``: PyTorch's mode for pure
-    evaluation. minidl has no separate inference tensors, so it is ``no_grad()``;
-    ``inference_mode(False)`` leaves grad mode as it is."""
+def inference_mode(mode: Any = True) -> Any:
+    """``with md.inference_mode(): ...``, ``@md.inference_mode()`` or ``@md.inference_mode``:
+    PyTorch's mode for pure evaluation. minidl has no separate inference tensors, so it is
+    ``no_grad()``; ``inference_mode(False)`` leaves grad mode as it is."""
+    if callable(mode):  # @md.inference_mode, without parentheses
+        return _GradMode(False)(mode)
     return _GradMode(False) if mode else _Unchanged()
 
 

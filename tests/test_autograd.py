@@ -375,3 +375,21 @@ def test_set_grad_enabled_as_a_call_a_block_and_a_decorator_like_torch():
     with pytest.raises(TypeError, match="set_grad_enabled: mode must be True or False, got 'yes'"):
         md.set_grad_enabled("yes")
     assert md.is_grad_enabled()
+
+
+def test_grad_mode_decorators_work_without_parentheses_as_in_torch():
+    @md.no_grad
+    def off() -> bool:
+        return md.is_grad_enabled()
+
+    @md.inference_mode
+    def evaluating() -> bool:
+        return md.is_grad_enabled()
+
+    @md.enable_grad
+    def on() -> bool:
+        return md.is_grad_enabled()
+
+    assert off() is False and evaluating() is False and md.is_grad_enabled()
+    with md.no_grad():
+        assert on() is True and not md.is_grad_enabled()
