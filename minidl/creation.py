@@ -58,6 +58,33 @@ def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tens
     return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=t.device)
 
 
+def full_like(t: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``fill_value`` everywhere, with ``t``'s shape, dtype and device."""
+    return t.new_full(t.shape, fill_value, dtype=dtype, requires_grad=requires_grad)
+
+
+def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False, device: str | None = None) -> Tensor:
+    """PyTorch's uninitialised tensor. minidl fills it with zeros, so no stale memory is ever
+    read (a student printing ``empty`` sees zeros, not garbage); code that relies on
+    overwriting it works the same."""
+    return zeros(*shape, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def empty_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``empty`` with ``t``'s shape, dtype and device (zeros, as ``empty``)."""
+    return zeros_like(t, dtype=dtype, requires_grad=requires_grad)
+
+
+def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples from [0, 1) with ``t``'s shape, dtype and device."""
+    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=t.device)
+
+
+def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples with ``t``'s shape, dtype and device."""
+    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=t.device)
+
+
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
            requires_grad: bool = False, device: str | None = None) -> Tensor:
     """``start, start + step, ...`` up to (excluding) ``stop``; int64 for ints, else float32."""

@@ -87,7 +87,94 @@ def matmul(input: Any, other: Any) -> Tensor:
     return matrix_product(input, other)
 
 
+def mm(input: Any, mat2: Any) -> Tensor:
+    """Matrix product of two 2-D tensors (no broadcasting)."""
+    return as_input(input, "mm").mm(mat2)
+
+
+def bmm(input: Any, mat2: Any) -> Tensor:
+    """Batched matrix product (b, n, m) @ (b, m, p) -> (b, n, p)."""
+    return as_input(input, "bmm").bmm(mat2)
+
+
+def dot(input: Any, other: Any) -> Tensor:
+    """sum_i x_i y_i of two 1-D tensors of the same length."""
+    return as_input(input, "dot").dot(other)
+
+
+def outer(input: Any, vec2: Any) -> Tensor:
+    """(n,) and (m,) -> (n, m) with entries x_i y_j."""
+    return as_input(input, "outer").outer(vec2)
+
+
 # --------------------------------------------------------------------------- element-wise
+
+
+def log1p(input: Any) -> Tensor:
+    """ln(1 + x), accurate for tiny x."""
+    return as_input(input, "log1p").log1p()
+
+
+def expm1(input: Any) -> Tensor:
+    """e^x - 1, accurate for tiny x."""
+    return as_input(input, "expm1").expm1()
+
+
+def log2(input: Any) -> Tensor:
+    """Base-2 logarithm."""
+    return as_input(input, "log2").log2()
+
+
+def log10(input: Any) -> Tensor:
+    """Base-10 logarithm."""
+    return as_input(input, "log10").log10()
+
+
+def square(input: Any) -> Tensor:
+    """x * x."""
+    return as_input(input, "square").square()
+
+
+def reciprocal(input: Any) -> Tensor:
+    """1 / x."""
+    return as_input(input, "reciprocal").reciprocal()
+
+
+def rsqrt(input: Any) -> Tensor:
+    """1 / sqrt(x)."""
+    return as_input(input, "rsqrt").rsqrt()
+
+
+def isnan(input: Any) -> Tensor:
+    """True where the value is NaN (not differentiable)."""
+    return as_input(input, "isnan").isnan()
+
+
+def isinf(input: Any) -> Tensor:
+    """True where the value is infinite."""
+    return as_input(input, "isinf").isinf()
+
+
+def isfinite(input: Any) -> Tensor:
+    """True where the value is neither NaN nor infinite."""
+    return as_input(input, "isfinite").isfinite()
+
+
+def isclose(input: Any, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
+    """True where |input - other| <= atol + rtol * |other|."""
+    return as_input(input, "isclose").isclose(other, rtol, atol, equal_nan)
+
+
+def allclose(input: Any, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    """Whether every value of ``input`` is close to ``other`` (a Python bool)."""
+    return as_input(input, "allclose").allclose(other, rtol, atol, equal_nan)
+
+
+def equal(input: Any, other: Any) -> bool:
+    """Whether both have the same shape and values (a Python bool)."""
+    return as_input(input, "equal").equal(other)
+
+
 
 
 def exp(input: Any) -> Tensor:
@@ -1036,6 +1123,34 @@ def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool =
 
 
 # --------------------------------------------------------------------------- shape and indexing
+
+
+@dim_aliases
+def select(input: Any, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` along ``dim``, that dimension removed."""
+    return as_input(input, "select").select(dim, index)
+
+
+@dim_aliases
+def unbind(input: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Every slice along ``dim``, that dimension removed."""
+    return as_input(input, "unbind").unbind(dim)
+
+
+def nonzero(input: Any, *, as_tuple: bool = False) -> Any:
+    """Indices of the nonzero entries: int64 (count, ndim), or one tensor per dimension."""
+    return as_input(input, "nonzero").nonzero(as_tuple=as_tuple)
+
+
+@dim_aliases
+def count_nonzero(input: Any, dim: Any = None) -> Tensor:
+    """How many entries over ``dim`` are nonzero (int64)."""
+    return as_input(input, "count_nonzero").count_nonzero(dim)
+
+
+def numel(input: Any) -> int:
+    """The number of entries."""
+    return as_input(input, "numel").numel()
 
 
 @dim_aliases

@@ -30,6 +30,7 @@ from __future__ import annotations
 import builtins
 import functools
 import inspect
+import math
 import numbers
 import weakref
 from typing import Any, Callable, Iterator, NamedTuple, ParamSpec, Sequence, TypeVar
@@ -44,8 +45,10 @@ from .ops.elementwise import (
     Clip,
     Clone,
     Exp,
+    Expm1,
     LeakyReLU,
     Log,
+    Log1p,
     Maximum,
     Minimum,
     ReLU,
@@ -619,6 +622,154 @@ class Tensor:
 
     clamp = clip
 
+    def clamp_min(self, min: builtins.float) -> "Tensor":
+        """max(x, min): ``clamp(min=min)``."""
+        return self.clip(min=min)
+
+    def clamp_max(self, max: builtins.float) -> "Tensor":
+        """min(x, max): ``clamp(max=max)``."""
+        return self.clip(max=max)
+
+    def log1p(self) -> "Tensor":
+        """ln(1 + x), accurate for tiny x (``ops/elementwise.py``'s ``Log1p``)."""
+        return Log1p.apply(self._as_float())
+
+    def expm1(self) -> "Tensor":
+        """e^x - 1, accurate for tiny x (``Expm1``)."""
+        return Expm1.apply(self._as_float())
+
+    def log2(self) -> "Tensor":
+        """log2 x = ln x / ln 2."""
+        return self.log() / math.log(2.0)
+
+    def log10(self) -> "Tensor":
+        """log10 x = ln x / ln 10."""
+        return self.log() / math.log(10.0)
+
+    def square(self) -> "Tensor":
+        """x * x (integers stay integers, as in PyTorch); the gradient is 2x."""
+        return self * self
+
+    def reciprocal(self) -> "Tensor":
+        """1 / x (integer tensors give float32)."""
+        return true_divide(1, self)
+
+    def rsqrt(self) -> "Tensor":
+        """1 / sqrt(x)."""
+        return self.sqrt().reciprocal()
+
+    def maximum(self, other: Any) -> "Tensor":
+        """Element-wise max with ``other`` (``md.maximum``)."""
+        return apply_binary(Maximum, self, other, "maximum")
+
+    def minimum(self, other: Any) -> "Tensor":
+        """Element-wise min with ``other`` (``md.minimum``)."""
+        return apply_binary(Minimum, self, other, "minimum")
+
+    # not differentiable: boolean answers about each value
+    def isnan(self) -> "Tensor":
+        """True where the value is NaN."""
+        return Tensor._make(backend.array_module(self.data).isnan(self.data), False, None)
+
+    def isinf(self) -> "Tensor":
+        """True where the value is +inf or -inf."""
+        return Tensor._make(backend.array_module(self.data).isinf(self.data), False, None)
+
+    def isfinite(self) -> "Tensor":
+        """True where the value is neither NaN nor infinite."""
+        return Tensor._make(backend.array_module(self.data).isfinite(self.data), False, None)
+
+    def isclose(self, other: Any, rtol: builtins.float = 1e-5, atol: builtins.float = 1e-8,
+                equal_nan: bool = False) -> "Tensor":
+        """True where |x - other| <= atol + rtol * |other| (``torch.isclose``; broadcasting)."""
+        a, b = binary_operands(self, other, "isclose")
+        xp = backend.array_module(a.data)
+        return Tensor._make(xp.isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan), False, None)
+
+    def allclose(self, other: Any, rtol: builtins.float = 1e-5, atol: builtins.float = 1e-8,
+                 equal_nan: bool = False) -> bool:
+        """Whether every value is close to ``other`` (``isclose(...).all()``), as a Python bool."""
+        return bool(self.isclose(other, rtol, atol, equal_nan).all())
+
+    def equal(self, other: "Tensor") -> bool:
+        """Whether ``other`` has the same shape and the same values (``torch.equal``)."""
+        other = require_tensor(other, "other", "equal")
+        return self.shape == other.shape and bool((self == other).all())
+
+    # ------------------------------------------------------------------ PyTorch's method names
+    # for operators: ``x.add(y)`` is ``x + y``, so its gradient is the operator's.
+
+    def add(self, other: Any, *, alpha: Any = 1) -> "Tensor":
+        """self + alpha * other (``torch.add``)."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> "Tensor":
+        """self - alpha * other (``torch.sub``)."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> "Tensor":
+        """self * other."""
+        return self * other
+
+    def div(self, other: Any) -> "Tensor":
+        """self / other (true division)."""
+        return self / other
+
+    def neg(self) -> "Tensor":
+        """-self."""
+        return -self
+
+    negative = neg
+    multiply, divide, subtract = mul, div, sub
+
+    def eq(self, other: Any) -> "Tensor":
+        """self == other, element-wise (bool)."""
+        return compare("eq", self, other)
+
+    def ne(self, other: Any) -> "Tensor":
+        """self != other, element-wise (bool)."""
+        return compare("ne", self, other)
+
+    def lt(self, other: Any) -> "Tensor":
+        """self < other, element-wise (bool)."""
+        return compare("lt", self, other)
+
+    def le(self, other: Any) -> "Tensor":
+        """self <= other, element-wise (bool)."""
+        return compare("le", self, other)
+
+    def gt(self, other: Any) -> "Tensor":
+        """self > other, element-wise (bool)."""
+        return compare("gt", self, other)
+
+    def ge(self, other: Any) -> "Tensor":
+        """self >= other, element-wise (bool)."""
+        return compare("ge", self, other)
+
+    def mm(self, mat2: Any) -> "Tensor":
+        """Matrix product of two 2-D tensors (``torch.mm``: no broadcasting, no vectors)."""
+        _require_ndims("mm", (self, 2), (mat2, 2))
+        return matrix_product(self, mat2)
+
+    def bmm(self, mat2: Any) -> "Tensor":
+        """Batched matrix product: (b, n, m) @ (b, m, p) -> (b, n, p) (``torch.bmm``)."""
+        _require_ndims("bmm", (self, 3), (mat2, 3))
+        if self.shape[0] != mat2.shape[0]:
+            raise ValueError(f"bmm: batch sizes differ: {self.shape} and {mat2.shape}")
+        return matrix_product(self, mat2)
+
+    def dot(self, other: Any) -> "Tensor":
+        """sum_i x_i y_i of two 1-D tensors of the same length (a 0-d tensor)."""
+        _require_ndims("dot", (self, 1), (other, 1))
+        if self.shape != other.shape:
+            raise ValueError(f"dot: the vectors have different lengths: {self.shape} and {other.shape}")
+        return matrix_product(self, other)
+
+    def outer(self, vec2: Any) -> "Tensor":
+        """(n,) and (m,) -> (n, m) with entries x_i y_j."""
+        _require_ndims("outer", (self, 1), (vec2, 1))
+        return self.reshape(-1, 1) * vec2.reshape(1, -1)
+
     def pow(self, exponent: Any) -> "Tensor":
         """self ** exponent (broadcasting)."""
         return apply_binary(Pow, self, exponent, "pow")
@@ -755,6 +906,75 @@ class Tensor:
         return Reshape.apply(self, shape=new_shape)
 
     view = reshape
+
+    def view_as(self, other: "Tensor") -> "Tensor":
+        """``reshape`` to ``other``'s shape."""
+        return self.reshape(require_tensor(other, "other", "view_as").shape)
+
+    reshape_as = view_as
+
+    def expand_as(self, other: "Tensor") -> "Tensor":
+        """``expand`` (broadcast, no copy) to ``other``'s shape."""
+        return self.expand(require_tensor(other, "other", "expand_as").shape)
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        """This tensor in ``other``'s dtype (``astype``; the gradient comes back in this dtype)."""
+        return self.astype(require_tensor(other, "other", "type_as").dtype)
+
+    @dim_aliases
+    def select(self, dim: int, index: int) -> "Tensor":
+        """The slice at ``index`` along ``dim``, that dimension removed (``x.select(1, 0)`` is
+        ``x[:, 0]``)."""
+        axis = one_axis(dim, self.ndim, "select")
+        n = self.shape[axis]
+        if not is_count(index, -n) or index >= n:
+            raise IndexError(f"select: index {index!r} is out of range for dim {dim} of size {n}")
+        return self[(slice(None),) * axis + (index,)]
+
+    @dim_aliases
+    def unbind(self, dim: int = 0) -> tuple["Tensor", ...]:
+        """Every slice along ``dim``, that dimension removed: ``(x.select(dim, 0), ...)``."""
+        axis = one_axis(dim, self.ndim, "unbind")
+        return tuple(self.select(axis, i) for i in range(self.shape[axis]))
+
+    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """Zeros of ``size`` with this tensor's dtype and device (or ``dtype``)."""
+        return self.new_full(shape_args(size), 0, dtype=dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """Ones of ``size`` with this tensor's dtype and device (or ``dtype``)."""
+        return self.new_full(shape_args(size), 1, dtype=dtype, requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """``fill_value`` everywhere, of ``size``, with this tensor's dtype and device."""
+        xp = backend.array_module(self.data)
+        dtype = self.dtype if dtype is None else backend.as_dtype(dtype)
+        return Tensor(xp.full(shape_args((size,)), fill_value, dtype=dtype), requires_grad=requires_grad)
+
+    def new_tensor(self, data: Any, *, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """``md.tensor(data)`` with this tensor's dtype and device (or ``dtype``)."""
+        return tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad,
+                      device=self.device)
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        """The indices of the nonzero entries: an int64 tensor (count, ndim), one row each in
+        row-major order, or with ``as_tuple`` one int64 tensor per dimension (for indexing)."""
+        xp = backend.array_module(self.data)
+        rows = xp.argwhere(self.data).astype(backend.int64)
+        if as_tuple:
+            return tuple(Tensor._make(rows[:, d], False, None) for d in range(rows.shape[1]))
+        return Tensor._make(rows, False, None)
+
+    @dim_aliases
+    def count_nonzero(self, dim: Any = None) -> "Tensor":
+        """How many entries over ``dim`` (all by default) are nonzero: int64."""
+        xp = backend.array_module(self.data)
+        counted = xp.count_nonzero(self.data, axis=normalize_axes(dim, self.ndim))
+        return Tensor._make(xp.asarray(counted, dtype=backend.int64), False, None)
+
+    def nelement(self) -> int:
+        """The number of entries (``numel``)."""
+        return self.numel()
 
     def transpose(self, dim0: int, dim1: int) -> "Tensor":
         """Swap dims ``dim0`` and ``dim1`` (PyTorch's ``transpose``, at every rank: on a matrix
@@ -1392,6 +1612,16 @@ def compare(kind: str, a: Any, b: Any) -> Tensor:
     fn = {"lt": xp.less, "le": xp.less_equal, "gt": xp.greater, "ge": xp.greater_equal,
           "eq": xp.equal, "ne": xp.not_equal}[kind]
     return Tensor._make(fn(a.data, b.data), False, None)
+
+
+def _require_ndims(op: str, *pairs: tuple[Any, int]) -> None:
+    """Each ``(tensor, ndim)``: a Tensor with exactly that many dimensions."""
+    for i, (t, ndim) in enumerate(pairs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: argument {i} must be a Tensor, got {type(t).__name__}")
+        if t.ndim != ndim:
+            shapes = tuple(getattr(p[0], "shape", None) for p in pairs)
+            raise ValueError(f"{op}: expects {ndim}-D tensors, got shapes {shapes}")
 
 
 def one_axis(axis: int, ndim: int, op: str) -> int:

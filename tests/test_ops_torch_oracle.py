@@ -45,6 +45,25 @@ CASES = [
     ("concat_stack", [A, P], lambda a, p: md.stack([md.concatenate([a, p], axis=1), md.concatenate([p, a], axis=1)]),
      lambda th, a, p: th.stack([th.cat([a, p], dim=1), th.cat([p, a], dim=1)])),
     ("where", [A, P], lambda a, p: md.where(a > 0, a, p), lambda th, a, p: th.where(a > 0, a, p)),
+    # PyTorch's method names and the functions added beside them
+    ("add_sub_alpha", [A, P], lambda a, p: a.add(p, alpha=2).sub(a, alpha=0.5).mul(p).div(p.add(1)).neg(),
+     lambda th, a, p: a.add(p, alpha=2).sub(a, alpha=0.5).mul(p).div(p.add(1)).neg()),
+    ("log1p_expm1_log2_log10", [P], lambda p: p.log1p() + p.expm1() + p.log2() + md.log10(p),
+     lambda th, p: p.log1p() + p.expm1() + p.log2() + th.log10(p)),
+    ("square_reciprocal_rsqrt", [P], lambda p: p.square() + p.reciprocal() + md.rsqrt(p),
+     lambda th, p: p.square() + p.reciprocal() + th.rsqrt(p)),
+    ("maximum_minimum_methods", [A, P], lambda a, p: a.maximum(p) - a.minimum(p),
+     lambda th, a, p: a.maximum(p) - a.minimum(p)),
+    ("clamp_min_max", [A], lambda a: a.clamp_min(-0.3) + a.clamp_max(0.2),
+     lambda th, a: a.clamp_min(-0.3) + a.clamp_max(0.2)),
+    ("mm_dot_outer", [A, B, V], lambda a, b, v: md.mm(a, b).sum() + v.dot(v) + md.outer(v, v).sum(0),
+     lambda th, a, b, v: th.mm(a, b).sum() + v.dot(v) + th.outer(v, v).sum(0)),
+    ("bmm", [rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 4, 5))], lambda x, y: x.bmm(y),
+     lambda th, x, y: x.bmm(y)),
+    ("select_unbind", [A], lambda a: a.select(1, -1) * md.stack(a.unbind(1), 1).select(0, 2).sum(),
+     lambda th, a: a.select(1, -1) * th.stack(a.unbind(1), 1).select(0, 2).sum()),
+    ("view_expand_as", [A, V], lambda a, v: a.view_as(md.zeros(20)) + v.expand_as(a).reshape_as(md.zeros(20)),
+     lambda th, a, v: a.view_as(th.zeros(20)) + v.expand_as(a).reshape_as(th.zeros(20))),
 ]
 
 
@@ -65,3 +84,56 @@ def test_float32_matches_torch_float32(torch):
     assert loss_md.dtype == np.float32 and w_md.grad.dtype == np.float32
     np.testing.assert_allclose(loss_md.item(), loss_th.item(), rtol=1e-6)
     np.testing.assert_allclose(w_md.grad, w_th.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_boolean_and_index_answers_match_torch(torch):
+    """isnan/isinf/isfinite, isclose/allclose/equal, nonzero and count_nonzero, comparisons by
+    name, and the new_* / *_like constructors: the same values, dtypes and shapes as PyTorch."""
+    x = np.array([[0.0, np.nan, 1.0], [np.inf, -2.0, 0.0]])
+    m, t = md.tensor(x), torch.tensor(x)
+    for name in ("isnan", "isinf", "isfinite"):
+        np.testing.assert_array_equal(getattr(m, name)().numpy(), getattr(torch, name)(t).numpy())
+        np.testing.assert_array_equal(getattr(md, name)(m).numpy(), getattr(t, name)().numpy())
+    y = np.array([[0.0, 0.0, 1.0 + 1e-9], [3.0, -2.0, 0.0]])
+    np.testing.assert_array_equal(m.isclose(md.tensor(y)).numpy(), t.isclose(torch.tensor(y)).numpy())
+    np.testing.assert_array_equal(md.isclose(m, md.tensor(y), equal_nan=True).numpy(),
+                                  torch.isclose(t, torch.tensor(y), equal_nan=True).numpy())
+    a = np.array([1.0, 2.0, 3.0])
+    assert md.allclose(md.tensor(a), md.tensor(a + 1e-9)) is torch.allclose(torch.tensor(a), torch.tensor(a + 1e-9))
+    assert md.tensor(a).allclose(md.tensor(a + 1e-3)) is False
+    assert md.equal(md.tensor(a), md.tensor(a)) and not md.tensor(a).equal(md.tensor(a[:2]))
+    z = np.array([[0, 3, 0], [5, 0, 7]])
+    np.testing.assert_array_equal(md.tensor(z).nonzero().numpy(), torch.tensor(z).nonzero().numpy())
+    assert md.tensor(z).nonzero().dtype == md.int64
+    for ours, theirs in zip(md.nonzero(md.tensor(z), as_tuple=True), torch.tensor(z).nonzero(as_tuple=True)):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert md.count_nonzero(md.tensor(z)).item() == torch.count_nonzero(torch.tensor(z)).item() == 3
+    np.testing.assert_array_equal(md.tensor(z).count_nonzero(dim=0).numpy(),
+                                  torch.tensor(z).count_nonzero(dim=0).numpy())
+    for name in ("eq", "ne", "lt", "le", "gt", "ge"):
+        np.testing.assert_array_equal(getattr(md.tensor(z), name)(3).numpy(), getattr(torch.tensor(z), name)(3).numpy())
+    base, tbase = md.ones(2, dtype=md.float64), torch.ones(2, dtype=torch.float64)
+    for ours, theirs in [(base.new_zeros(2, 3), tbase.new_zeros(2, 3)), (base.new_ones((3,)), tbase.new_ones((3,))),
+                         (base.new_full((2,), 7), tbase.new_full((2,), 7)),
+                         (base.new_tensor([1, 2]), tbase.new_tensor([1, 2])),
+                         (md.full_like(base, 4), torch.full_like(tbase, 4)),
+                         (md.empty_like(base), torch.zeros_like(tbase)), (md.empty(2, 2), torch.zeros(2, 2))]:
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "") and ours.shape == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert md.rand_like(base).dtype == md.randn_like(base).dtype == md.float64 and md.randn_like(base).shape == (2,)
+    assert md.numel(md.zeros(2, 3)) == md.zeros(2, 3).nelement() == 6
+    assert md.tensor(z).type_as(base).dtype == md.float64
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: md.mm(md.zeros(2, 3), md.zeros(3)), ValueError,
+     r"mm: expects 2-D tensors, got shapes \(\(2, 3\), \(3,\)\)"),
+    (lambda: md.bmm(md.zeros(2, 2, 3), md.zeros(3, 3, 1)), ValueError, "bmm: batch sizes differ"),
+    (lambda: md.dot(md.zeros(3), md.zeros(4)), ValueError, "dot: the vectors have different lengths"),
+    (lambda: md.outer(md.zeros(3), [1.0]), TypeError, "outer: argument 1 must be a Tensor, got list"),
+    (lambda: md.zeros(2, 3).select(1, 3), IndexError, "select: index 3 is out of range for dim 1 of size 3"),
+    (lambda: md.zeros(2, 3).select(0, True), IndexError, "select: index True is out of range"),
+])
+def test_new_functions_refuse_bad_arguments_clearly(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -44,6 +44,33 @@ class Log(Function):
         return (gy / x,)
 
 
+class Log1p(Function):
+    """y = ln(1 + x);  dy/dx = 1 / (1 + x). Accurate for tiny x, where 1 + x rounds to 1."""
+
+    def forward(self, x: Any) -> Any:
+        self.save(x)
+        return backend.array_module(x).log1p(x)
+
+    def backward(self, gy: Any) -> tuple:
+        (x,) = self.saved
+        return (gy / (1 + x),)
+
+
+class Expm1(Function):
+    """y = e^x - 1;  dy/dx = e^x = y + 1. Accurate for tiny x, where e^x rounds to 1."""
+
+    def forward(self, x: Any) -> Any:
+        xp = backend.array_module(x)
+        with backend.quiet_float_warnings(over="ignore"):
+            y = xp.expm1(x)
+        self.save(y)
+        return y
+
+    def backward(self, gy: Any) -> tuple:
+        (y,) = self.saved
+        return (gy * (y + 1),)
+
+
 class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1 / (2 sqrt(x)) = 1 / (2 y)."""
 
