@@ -77,6 +77,7 @@ from .functional import (  # math, ordering, shape and indexing
     flatten,
     flip,
     floor,
+    floor_divide,
     gather,
     isclose,
     isfinite,
@@ -94,6 +95,7 @@ from .functional import (  # math, ordering, shape and indexing
     max,
     maximum,
     mean,
+    median,
     min,
     minimum,
     mm,
@@ -106,6 +108,7 @@ from .functional import (  # math, ordering, shape and indexing
     prod,
     reciprocal,
     relu,
+    remainder,
     reshape,
     roll,
     round,
@@ -155,4 +158,5 @@ __all__ = ["backend", "Function", "detect_anomaly", "enable_grad", "is_grad_enab
     "roll", "round", "scatter_add", "sign", "sin", "sort", "split", "topk", "tril", "triu",
     "empty", "empty_like", "full_like", "rand_like", "randn_like",
     "allclose", "bmm", "count_nonzero", "dot", "equal", "expm1", "isclose", "isfinite", "isinf", "isnan", "log10",
-    "log1p", "log2", "mm", "nonzero", "numel", "outer", "reciprocal", "rsqrt", "select", "square", "unbind"]
+    "log1p", "log2", "mm", "nonzero", "numel", "outer", "reciprocal", "rsqrt", "select", "square", "unbind",
+    "median", "floor_divide", "remainder"]

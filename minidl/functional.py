@@ -19,7 +19,7 @@ from typing import Any, Sequence
 from . import backend
 from ._checks import is_count
 from .ops.activation import ELU, GELU, SELU, Hardtanh, LogSigmoid, MaskedScale, Maxout, SiLU, Softplus, Softsign, Step
-from .ops.arithmetic import Add, Mul, Pow, Sub
+from .ops.arithmetic import Add, FloorDivide, Mul, Pow, Remainder, Sub
 from .ops.conv import Conv2d, conv_padding, output_size, pair
 from .ops.elementwise import Maximum, Minimum, Where
 from .ops.indexing import ConstantPad
@@ -80,6 +80,16 @@ def pow(input: Any, exponent: Any) -> Tensor:
 def neg(input: Any) -> Tensor:
     """-input."""
     return -as_input(input, "neg")
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:
+    """input // other: floor(input / other); not differentiable (as in PyTorch)."""
+    return apply_binary(FloorDivide, input, other, "floor_divide")
+
+
+def remainder(input: Any, other: Any) -> Tensor:
+    """input % other, with the sign of ``other`` (Python's and PyTorch's rule)."""
+    return apply_binary(Remainder, input, other, "remainder")
 
 
 def matmul(input: Any, other: Any) -> Tensor:
@@ -1123,6 +1133,12 @@ def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool =
 
 
 # --------------------------------------------------------------------------- shape and indexing
+
+
+@dim_aliases
+def median(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """The lower median (PyTorch's): a 0-d tensor, or ``(values, indices)`` along ``dim``."""
+    return as_input(input, "median").median(dim, keepdim)
 
 
 @dim_aliases

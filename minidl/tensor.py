@@ -38,7 +38,20 @@ from typing import Any, Callable, Iterator, NamedTuple, ParamSpec, Sequence, Typ
 from . import autograd, backend
 from ._checks import is_count
 from .autograd import Function, VersionCounter, run_backward
-from .ops.arithmetic import Add, AddScalar, Div, MatMul, Mul, MulScalar, Neg, Pow, Sub, SubScalar
+from .ops.arithmetic import (
+    Add,
+    AddScalar,
+    Div,
+    FloorDivide,
+    MatMul,
+    Mul,
+    MulScalar,
+    Neg,
+    Pow,
+    Remainder,
+    Sub,
+    SubScalar,
+)
 from .ops.elementwise import (
     Abs,
     Cast,
@@ -484,6 +497,18 @@ class Tensor:
     def __rtruediv__(self, other: Any) -> "Tensor":
         return true_divide(other, self)
 
+    def __floordiv__(self, other: Any) -> "Tensor":
+        return apply_binary(FloorDivide, self, other, "floor_divide")
+
+    def __rfloordiv__(self, other: Any) -> "Tensor":
+        return apply_binary(FloorDivide, other, self, "floor_divide")
+
+    def __mod__(self, other: Any) -> "Tensor":
+        return apply_binary(Remainder, self, other, "remainder")
+
+    def __rmod__(self, other: Any) -> "Tensor":
+        return apply_binary(Remainder, other, self, "remainder")
+
     def __pow__(self, other: Any) -> "Tensor":
         return apply_binary(Pow, self, other, "pow")
 
@@ -720,6 +745,14 @@ class Tensor:
         return -self
 
     negative = neg
+
+    def floor_divide(self, other: Any) -> "Tensor":
+        """self // other: floor(self / other); not differentiable (as in PyTorch)."""
+        return self // other
+
+    def remainder(self, other: Any) -> "Tensor":
+        """self % other, with the sign of ``other`` (Python's and PyTorch's rule)."""
+        return self % other
     multiply, divide, subtract = mul, div, sub
 
     def eq(self, other: Any) -> "Tensor":
@@ -1123,6 +1156,29 @@ class Tensor:
         axis = one_axis(dim, self.ndim, "sort")
         index = sort_indices(self.data, axis, bool(descending))
         return ValuesIndices(Gather.apply(self, index=index, dim=axis), Tensor._make(index, False, None))
+
+    @dim_aliases
+    def median(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """The *lower* median, as PyTorch's: of an even count the smaller of the two middle
+        values (NumPy's ``median`` averages them). Without ``dim``, a 0-d tensor over all the
+        entries; with ``dim``, ``(values, indices)`` along it. The gradient goes to the entry
+        picked (the earliest of equal ones, by the stable sort)."""
+        if dim is None:
+            return self.reshape(-1).median(0).values
+        if self.ndim == 0:
+            one_axis(dim, 0, "median")
+            zero = backend.array_module(self.data).zeros((), dtype=backend.int64)
+            return ValuesIndices(self.clone(), Tensor._make(zero, False, None))
+        axis = one_axis(dim, self.ndim, "median")
+        n = self.shape[axis]
+        if n == 0:
+            raise ValueError(f"median: dim {dim} of shape {self.shape} is empty, so it has no median")
+        xp = backend.array_module(self.data)
+        pick = xp.take(sort_indices(self.data, axis, False), [(n - 1) // 2], axis=axis)  # the lower middle
+        values = Gather.apply(self, index=pick, dim=axis)
+        if not keepdim:
+            values, pick = values.squeeze(axis), pick.squeeze(axis)
+        return ValuesIndices(values, Tensor._make(pick, False, None))
 
     @dim_aliases
     def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> "Tensor":

@@ -406,3 +406,6 @@ def test_sigmoid_is_exact_in_both_tails_and_never_overflows():
     np.testing.assert_allclose(got64, expected, rtol=1e-15, atol=0)
     np.testing.assert_allclose(got32, expected.astype(np.float32), rtol=2e-7, atol=0)
     assert got64[0] == 0.0 and got64[-1] == 1.0 and got64[5] == 0.5
+# a % 1.5 jumps at every multiple of 1.5: keep the central differences off the jumps
+test_remainder = T.op_test(lambda a: a % 1.5, lambda a: np.remainder(a, 1.5),
+                           elements=T.away_from([k * 1.5 for k in range(-2, 3)], margin=0.05))

@@ -62,6 +62,10 @@ CASES = [
      lambda th, x, y: x.bmm(y)),
     ("select_unbind", [A], lambda a: a.select(1, -1) * md.stack(a.unbind(1), 1).select(0, 2).sum(),
      lambda th, a: a.select(1, -1) * th.stack(a.unbind(1), 1).select(0, 2).sum()),
+    ("remainder", [A, P], lambda a, p: a % p + md.remainder(a, 0.7) + (-a) % p.detach(),
+     lambda th, a, p: a % p + th.remainder(a, 0.7) + (-a) % p.detach()),
+    ("median", [A], lambda a: a.median() + md.median(a, dim=1).values.sum() + a.median(0, keepdim=True).values,
+     lambda th, a: a.median() + th.median(a, dim=1).values.sum() + a.median(0, keepdim=True).values),
     ("view_expand_as", [A, V], lambda a, v: a.view_as(md.zeros(20)) + v.expand_as(a).reshape_as(md.zeros(20)),
      lambda th, a, v: a.view_as(th.zeros(20)) + v.expand_as(a).reshape_as(th.zeros(20))),
 ]
@@ -137,3 +141,18 @@ def test_boolean_and_index_answers_match_torch(torch):
 def test_new_functions_refuse_bad_arguments_clearly(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_floor_divide_and_remainder_follow_python_and_torch(torch):
+    a, b = np.array([7, -7, 7, -7]), np.array([2, 2, -2, -2])
+    for x, y in [(a, b), (a.astype(np.float32), b.astype(np.float32))]:
+        ours, theirs = (md.tensor(x), md.tensor(y)), (torch.tensor(x), torch.tensor(y))
+        np.testing.assert_array_equal((ours[0] // ours[1]).numpy(), (theirs[0] // theirs[1]).numpy())
+        np.testing.assert_array_equal((ours[0] % ours[1]).numpy(), (theirs[0] % theirs[1]).numpy())
+    np.testing.assert_array_equal((7 // md.tensor(b)).numpy(), (7 // torch.tensor(b)).numpy())
+    np.testing.assert_array_equal(md.tensor(a).floor_divide(3).numpy(), torch.tensor(a).floor_divide(3).numpy())
+    x = md.tensor([7.0, -7.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"floor_divide \(//\) has no derivative, as in PyTorch"):
+        (x // 2).sum().backward()
+    with pytest.raises(ZeroDivisionError, match=r"remainder \(%\): integer division by zero"):
+        md.tensor([1, 2]) % md.tensor([1, 0])

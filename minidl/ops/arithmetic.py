@@ -1,4 +1,4 @@
-"""Arithmetic: + - * / ** negation and matrix multiplication.
+"""Arithmetic: + - * / // % ** negation and matrix multiplication.
 
 Binary ops broadcast like NumPy. Broadcasting copies an input along some axes, so its
 gradient is the upstream gradient *summed* over those axes: ``unbroadcast`` does that, in
@@ -128,6 +128,46 @@ class Div(Function):
         a, b = self.saved
         ga = unbroadcast(gz / b, a.shape) if self.needs_input_grad[0] else None
         gb = unbroadcast(-gz * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def _refuse_integer_zero_division(b: Any, op: str) -> None:
+    """Integers have no inf or NaN: NumPy would answer 0 with a warning, PyTorch raises."""
+    if b.dtype.kind in "iub" and not b.all():
+        raise ZeroDivisionError(f"{op}: integer division by zero")
+
+
+class FloorDivide(Function):
+    """z = floor(a / b), Python's ``//`` (rounds toward -inf: -7 // 2 = -4, as PyTorch).
+
+    Not differentiable: z is a step function of a and b, and PyTorch defines no derivative
+    for it (its backward raises), so this backward raises too instead of passing zeros on.
+    """
+
+    def forward(self, a: Any, b: Any) -> Any:
+        _refuse_integer_zero_division(b, "floor_divide (//)")
+        return backend.array_module(a).floor_divide(a, b)
+
+    def backward(self, gz: Any) -> tuple:
+        raise RuntimeError("floor_divide (//) has no derivative, as in PyTorch; keep it out of the part of the "
+                           "graph you differentiate (compute it on .detach()ed values), or use (a / b).floor(), "
+                           "whose gradient is 0")
+
+
+class Remainder(Function):
+    """z = a - b floor(a / b), Python's ``%`` (the sign of b: -7 % 3 = 2, as PyTorch);
+    dz/da = 1, dz/db = -floor(a / b)."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        _refuse_integer_zero_division(b, "remainder (%)")
+        self.save(a, b)
+        return backend.array_module(a).remainder(a, b)
+
+    def backward(self, gz: Any) -> tuple:
+        a, b = self.saved
+        ga = unbroadcast(gz, a.shape) if self.needs_input_grad[0] else None
+        gb = unbroadcast(-gz * backend.array_module(a).floor_divide(a, b), b.shape) \
+            if self.needs_input_grad[1] else None
         return ga, gb
 
 
