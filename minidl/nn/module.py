@@ -251,6 +251,35 @@ class Module:
         for _, m in self.named_children():
             yield m
 
+    def get_submodule(self, target: str) -> "Module":
+        """The module at the dotted path ``target``, as ``named_modules`` names it
+        (``model.get_submodule("features.0")``; ``""`` is this module)."""
+        module: Module = self
+        for name in target.split(".") if target else []:
+            child = module._modules.get(name)
+            if child is None:
+                raise AttributeError(f"get_submodule({target!r}): {type(module).__name__} has no submodule "
+                                     f"{name!r}; its submodules are {list(module._modules)}")
+            module = child
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target`` (``"features.0.weight"``)."""
+        return self._get_member(target, "_parameters", "get_parameter", "parameter")
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path ``target`` (``"norm.running_mean"``)."""
+        return self._get_member(target, "_buffers", "get_buffer", "buffer")
+
+    def _get_member(self, target: str, registry: str, op: str, what: str) -> Any:
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        member = getattr(module, registry).get(name)
+        if member is None:
+            raise AttributeError(f"{op}({target!r}): {type(module).__name__} has no {what} {name!r}; its "
+                                 f"{what}s are {[k for k, v in getattr(module, registry).items() if v is not None]}")
+        return member
+
     def _named_members(self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool = True
                        ) -> Iterator[tuple[str, Any]]:
         seen: set = set()

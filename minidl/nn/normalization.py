@@ -21,7 +21,8 @@ def _register_affine(module: Module, shape: tuple, affine: bool, bias: bool, fac
 
 
 def _bias_repr(module: Module) -> str:
-    return ", bias=False" if module.weight is not None and module.bias is None else ""
+    """PyTorch's reprs (2.4 and later) say whether the layer has a shift, always."""
+    return f", bias={module.bias is not None}"
 
 
 class _BatchNorm(Module):

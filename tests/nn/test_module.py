@@ -473,3 +473,17 @@ def test_parameter_attribute_mirror_follows_the_registry():
     assert m.weight is m._parameters["weight"]
     m.weight = nn.Linear(1, 1)  # a module under a parameter's name replaces it everywhere
     assert "weight" not in m._parameters and "weight" not in m.__dict__ and isinstance(m.weight, nn.Linear)
+
+
+def test_get_submodule_parameter_and_buffer_by_dotted_path():
+    model = md.nn.Sequential(md.nn.Linear(2, 3), md.nn.Sequential(md.nn.BatchNorm1d(3)))
+    assert model.get_submodule("") is model and model.get_submodule("1.0") is model[1][0]
+    assert model.get_parameter("0.weight") is model[0].weight
+    assert model.get_buffer("1.0.running_mean") is model[1][0].running_mean
+    with pytest.raises(AttributeError, match=r"get_submodule\('2'\): Sequential has no submodule '2'; its submodules"):
+        model.get_submodule("2")
+    with pytest.raises(AttributeError, match=r"get_parameter\('1.0.running_mean'\): BatchNorm1d has no parameter "
+                                             r"'running_mean'; its parameters are \['weight', 'bias'\]"):
+        model.get_parameter("1.0.running_mean")
+    with pytest.raises(AttributeError, match="Linear has no submodule 'weight'"):
+        model.get_submodule("0.weight")

@@ -453,3 +453,13 @@ def test_bias_false_keeps_only_the_scale_as_in_torch(torch, make):
         theirs.weight.copy_(torch.tensor(w))
     np.testing.assert_allclose(ours(md.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
                                rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.BatchNorm1d(3), lambda m: m.BatchNorm2d(3, affine=False), lambda m: m.LayerNorm(3),
+    lambda m: m.LayerNorm(3, elementwise_affine=False), lambda m: m.GroupNorm(1, 3),
+    lambda m: m.GroupNorm(1, 3, affine=False), lambda m: m.InstanceNorm2d(3),
+    lambda m: m.InstanceNorm2d(3, affine=True),
+])
+def test_norm_reprs_match_torch(torch, make):
+    assert repr(make(md.nn)).split("  [")[0] == repr(make(torch.nn))
