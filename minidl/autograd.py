@@ -43,7 +43,7 @@ import contextlib
 import os
 import threading
 import traceback
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from . import backend
 
@@ -229,8 +229,8 @@ class Function:
     skip work. Backward must never modify ``grad`` in place: it may be shared.
     """
 
-    __slots__ = ("inputs", "saved", "needs_input_grad", "_versions", "_out_version", "_retained", "_trace",
-                 "__weakref__")
+    __slots__ = ("inputs", "saved", "needs_input_grad", "_versions", "_out_version", "_retained", "_hooks",
+                 "_trace", "__weakref__")
 
     # set by ``apply`` (declared here for readers and type checkers; stored in the slots above)
     inputs: "tuple[Tensor, ...] | None"
@@ -239,6 +239,7 @@ class Function:
     _versions: tuple
     _out_version: Any
     _retained: Any
+    _hooks: Any  # the output tensor's gradient hooks (Tensor.register_hook), or None
     _trace: str | None
 
     #: True for ops whose output is a view of their (first) input's memory (reshape,
@@ -280,7 +281,7 @@ class Function:
         if record:
             fn.inputs = inputs
             fn.needs_input_grad = tuple(needs)
-            fn._retained = None
+            fn._retained = fn._hooks = None
             if fn.saved:
                 _watch(fn, inputs, out)
             else:
@@ -427,8 +428,12 @@ def run_backward(root: "Tensor", grad: Any, retain_graph: bool) -> None:
     """
     handed_out: set[int] = {id(grad), id(_memory_owner(grad))}
     if root._creator is None:  # a leaf: d(root)/d(root) = 1
+        hooks = getattr(root, "_hooks", None)
+        if hooks:
+            grad = _run_hooks(hooks, grad, root, handed_out)
         _accumulate(root, grad, handed_out)
         return
+    hooked_leaves: dict = {}  # leaf -> its summed gradient, for leaves with hooks (run once, at the end)
     waiting = _consumer_counts(root._creator)  # consumers each node still waits for
     grads: dict[Function, Any] = {root._creator: grad}
     ready = [root._creator]
@@ -444,6 +449,8 @@ def run_backward(root: "Tensor", grad: Any, retain_graph: bool) -> None:
         if g_out is not None:
             if fn._versions:
                 _check_versions(fn)
+            if fn._hooks:
+                g_out = _run_hooks(fn._hooks, g_out, root, handed_out)
             if fn._retained is not None and (kept := fn._retained()) is not None:
                 kept.grad = g_out if kept.grad is None else kept.grad + g_out
             in_grads = fn.backward(g_out)
@@ -455,7 +462,10 @@ def run_backward(root: "Tensor", grad: Any, retain_graph: bool) -> None:
                 if g is not None and t.requires_grad:
                     if anomaly:
                         _check_finite(fn, g, "backward (gradient of an input)")
-                    _accumulate(t, g, handed_out)
+                    if getattr(t, "_hooks", None):  # unset on leaves made by detach() and the like
+                        hooked_leaves[t] = g if t not in hooked_leaves else hooked_leaves[t] + g
+                    else:
+                        _accumulate(t, g, handed_out)
                 continue
             if g is not None:  # an op's output (it requires grad): add g to what its creator receives
                 if anomaly:
@@ -469,6 +479,47 @@ def run_backward(root: "Tensor", grad: Any, retain_graph: bool) -> None:
         if not retain_graph:
             fn.inputs = None
             fn.saved = ()
+    for leaf, g in hooked_leaves.items():
+        _accumulate(leaf, _run_hooks(leaf._hooks, g, root, handed_out), handed_out)
+
+
+class RemovableHandle:
+    """Returned by ``Tensor.register_hook`` and ``Module.register_forward_hook``:
+    ``handle.remove()`` unregisters the hook (so does leaving a ``with handle:`` block)."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: "dict[int, Callable]") -> None:
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def _run_hooks(hooks: dict, g: Any, root: "Tensor", handed_out: set[int]) -> Any:
+    """Call each of a tensor's gradient hooks (``Tensor.register_hook``) with its gradient
+    as a Tensor; a hook that returns a Tensor or array replaces the gradient for the next.
+    The arrays hooks saw count as handed out: ``.grad`` never updates them in place."""
+    for hook in list(hooks.values()):
+        handed_out.update((id(g), id(_memory_owner(g))))
+        result = hook(root._make(g, False, None))
+        if result is not None:
+            new = getattr(result, "data", result)
+            if not backend.is_backend_array(new) or new.shape != g.shape:
+                raise RuntimeError(f"a gradient hook ({getattr(hook, '__qualname__', hook)!r}) returned "
+                                   f"{type(result).__name__} of shape {getattr(new, 'shape', None)}; expected None "
+                                   f"or a gradient of shape {g.shape}")
+            g = new
+    handed_out.update((id(g), id(_memory_owner(g))))
+    return g
 
 
 def clear_grads(params: "Iterable[Tensor]", set_to_none: bool = True) -> None:

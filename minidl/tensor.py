@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterator, NamedTuple, ParamSpec, Sequence, Typ
 
 from . import autograd, backend
 from ._checks import is_count
-from .autograd import Function, VersionCounter, run_backward
+from .autograd import Function, RemovableHandle, VersionCounter, run_backward
 from .ops.arithmetic import (
     Add,
     AddScalar,
@@ -129,7 +129,7 @@ class ValuesIndices(NamedTuple):
 class Tensor:
     """An n-dimensional array that can record the operations applied to it."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_creator", "_vc", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_creator", "_vc", "_hooks", "__weakref__")
 
     # Make NumPy defer to Tensor's operators: ``np.float64(2) * t`` calls ``t.__rmul__``
     # instead of converting ``t`` to an array and silently dropping the graph.
@@ -148,6 +148,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._creator: Function | None = None
         self._vc: VersionCounter | None = None  # made on first use: see _version
+        self._hooks: dict | None = None  # a leaf's gradient hooks (register_hook)
 
     @staticmethod
     def _make(data: Any, requires_grad: bool, creator: Function | None) -> "Tensor":
@@ -162,7 +163,7 @@ class Tensor:
         t.grad = None
         t.requires_grad = requires_grad
         t._creator = creator
-        t._vc = None
+        t._vc = None  # (no _hooks: op outputs keep theirs on the creator; read with getattr)
         return t
 
     @property
@@ -278,6 +279,25 @@ class Tensor:
             if grad.dtype != self.dtype:
                 grad = grad.astype(self.dtype)
         run_backward(self, grad, retain_graph)
+
+    def register_hook(self, hook: Callable[["Tensor"], Any]) -> RemovableHandle:
+        """Call ``hook(grad)`` in every backward with this tensor's gradient (a Tensor), before
+        it flows on (an op's output) or is added to ``.grad`` (a leaf: once, with the sum over
+        all its uses). A hook that returns a Tensor replaces the gradient; ``None`` keeps it.
+        Returns a handle: ``handle.remove()`` takes the hook off. PyTorch's
+        ``Tensor.register_hook``: ``h.register_hook(lambda g: print(g.norm()))`` watches the
+        gradient reaching ``h``; ``lambda g: g.clamp(-1, 1)`` clips it."""
+        if not callable(hook):
+            raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: this tensor does not require grad, so no gradient will reach it; "
+                               "make it with requires_grad=True (or call .requires_grad_())")
+        owner: Any = self if self._creator is None else self._creator
+        if getattr(owner, "_hooks", None) is None:
+            owner._hooks = {}
+        handle = RemovableHandle(owner._hooks)
+        owner._hooks[handle.id] = hook
+        return handle
 
     def retain_grad(self) -> "Tensor":
         """Keep ``.grad`` on this non-leaf tensor after backward (for inspecting layers)."""

@@ -393,3 +393,67 @@ def test_grad_mode_decorators_work_without_parentheses_as_in_torch():
     assert off() is False and evaluating() is False and md.is_grad_enabled()
     with md.no_grad():
         assert on() is True and not md.is_grad_enabled()
+
+
+def test_register_hook_matches_torch(torch):
+    """Hooks on an op's output and on a leaf used twice: what each sees, what a returned
+    gradient replaces, and .grad afterwards, against PyTorch on the same graph."""
+    x0 = np.array([1.0, -2.0, 3.0])
+    runs = {}
+    for lib, make in (("md", lambda: md.tensor(x0, requires_grad=True)),
+                      ("torch", lambda: torch.tensor(x0, requires_grad=True))):
+        x = make()
+        seen: list = []
+        x.register_hook(lambda g, seen=seen: seen.append(("x", g.numpy().copy())))
+        h = x * x  # x is used twice below (here and in the sum), so its hook sees the total
+        h.register_hook(lambda g, seen=seen: seen.append(("h", g.numpy().copy())) or g * 10)
+        h.retain_grad()
+        (h.sum() + (x * 3).sum()).backward()
+        runs[lib] = (seen, x.grad if lib == "md" else x.grad.numpy(), h.grad if lib == "md" else h.grad.numpy())
+    (seen_md, xg_md, hg_md), (seen_t, xg_t, hg_t) = runs["md"], runs["torch"]
+    assert [k for k, _ in seen_md] == [k for k, _ in seen_t] == ["h", "x"]
+    for (_, a), (_, b) in zip(seen_md, seen_t):
+        np.testing.assert_allclose(a, b)
+    np.testing.assert_allclose(xg_md, xg_t)  # 10 * 2x + 3
+    np.testing.assert_allclose(hg_md, hg_t)  # retain_grad keeps the hooked gradient, as torch 2 does
+
+
+def test_hook_outlives_its_tensor_and_handle_removes_it():
+    x = md.tensor([1.0, 2.0], requires_grad=True)
+    calls = []
+
+    def forward():
+        h = x * 2  # h goes out of scope: the hook lives on in the graph
+        h.register_hook(lambda g: calls.append(g.numpy().copy()))
+        return h.sum()
+
+    forward().backward()
+    assert len(calls) == 1 and np.allclose(calls[0], [1.0, 1.0])
+    handle = x.register_hook(lambda g: g * 0)
+    (x * 2).sum().backward()
+    np.testing.assert_allclose(x.grad, [2.0, 2.0])  # the first backward's 2, plus 0 from the hook
+    handle.remove()
+    (x * 2).sum().backward()
+    np.testing.assert_allclose(x.grad, [4.0, 4.0])
+
+
+def test_a_gradient_a_hook_kept_is_not_changed_by_later_accumulation():
+    x = md.tensor([1.0, 1.0], requires_grad=True)
+    kept = []
+    x.register_hook(lambda g: kept.append(g.numpy()))
+    (x * 2).sum().backward()
+    (x * 2).sum().backward()
+    np.testing.assert_allclose(x.grad, [4.0, 4.0])
+    np.testing.assert_allclose(kept[0], [2.0, 2.0])  # .grad was not summed into the array the hook saw
+
+
+def test_register_hook_errors():
+    with pytest.raises(RuntimeError, match="register_hook: this tensor does not require grad"):
+        md.ones(2).register_hook(print)
+    with pytest.raises(TypeError, match="hook must be callable, got int"):
+        md.ones(2, requires_grad=True).register_hook(3)
+    x = md.ones(3, requires_grad=True)
+    y = x * 2
+    y.register_hook(lambda g: md.ones(2))
+    with pytest.raises(RuntimeError, match=r"returned Tensor of shape \(2,\); expected None or a gradient of shape"):
+        y.sum().backward()

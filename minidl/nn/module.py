@@ -24,6 +24,7 @@ from collections import OrderedDict
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from .. import autograd, backend
+from ..autograd import RemovableHandle
 from ..tensor import Tensor, _to_array
 
 
@@ -43,26 +44,6 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
-
-
-class RemovableHandle:
-    """Returned by ``register_forward_hook``; ``handle.remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: "OrderedDict[int, Callable]") -> None:
-        self._hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> "RemovableHandle":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 class IncompatibleKeys(NamedTuple):
