@@ -1136,6 +1136,51 @@ def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool =
 
 
 @dim_aliases
+def narrow(input: Any, dim: int, start: int, length: int) -> Tensor:
+    """Entries ``start .. start + length - 1`` along ``dim`` (a view)."""
+    return as_input(input, "narrow").narrow(dim, start, length)
+
+
+def movedim(input: Any, source: Any, destination: Any) -> Tensor:
+    """Move dim(s) ``source`` to ``destination``, the others keeping their order."""
+    return as_input(input, "movedim").movedim(source, destination)
+
+
+moveaxis = movedim
+
+
+def swapaxes(input: Any, axis0: int, axis1: int) -> Tensor:
+    """Swap two dims (``transpose``)."""
+    return as_input(input, "swapaxes").transpose(axis0, axis1)
+
+
+swapdims = swapaxes
+
+
+@dim_aliases
+def unflatten(input: Any, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Split dim ``dim`` into ``sizes``."""
+    return as_input(input, "unflatten").unflatten(dim, sizes)
+
+
+@dim_aliases
+def index_select(input: Any, dim: int, index: Any) -> Tensor:
+    """The slices at positions ``index`` (1-D, int) along ``dim``."""
+    return as_input(input, "index_select").index_select(dim, index)
+
+
+def masked_select(input: Any, mask: Any) -> Tensor:
+    """The entries where ``mask`` is true, as 1-D."""
+    return as_input(input, "masked_select").masked_select(mask)
+
+
+@dim_aliases
+def diff(input: Any, n: int = 1, dim: int = -1) -> Tensor:
+    """Differences of neighbours along ``dim``, ``n`` times."""
+    return as_input(input, "diff").diff(n, dim)
+
+
+@dim_aliases
 def median(input: Any, dim: Any = None, keepdim: bool = False) -> Any:
     """The lower median (PyTorch's): a 0-d tensor, or ``(values, indices)`` along ``dim``."""
     return as_input(input, "median").median(dim, keepdim)

@@ -1038,6 +1038,73 @@ class Tensor:
             order[i], order[j] = order[j], order[i]
         return Transpose.apply(self, axes=tuple(order))
 
+    swapaxes = swapdims = transpose
+
+    def movedim(self, source: Any, destination: Any) -> "Tensor":
+        """Move dim(s) ``source`` to position(s) ``destination``, the others keeping their order
+        (``x.movedim(0, -1)`` puts the first dim last). A ``permute`` underneath."""
+        src = [source] if isinstance(source, int) else list(source)
+        dst = [destination] if isinstance(destination, int) else list(destination)
+        if len(src) != len(dst):
+            raise ValueError(f"movedim: source {source!r} and destination {destination!r} name different numbers "
+                             "of dims")
+        src = [one_axis(d, self.ndim, "movedim") for d in src]
+        dst = [one_axis(d, self.ndim, "movedim") for d in dst]
+        if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+            raise ValueError(f"movedim: repeated dim in source {source!r} or destination {destination!r}")
+        rest = iter(d for d in range(self.ndim) if d not in src)
+        placed = dict(zip(dst, src))
+        return self.permute([placed[i] if i in placed else next(rest) for i in range(self.ndim)])
+
+    moveaxis = movedim
+
+    @dim_aliases
+    def narrow(self, dim: int, start: int, length: int) -> "Tensor":
+        """The entries ``start .. start + length - 1`` along ``dim`` (a view, as ``x[:, 2:5]``)."""
+        axis = one_axis(dim, self.ndim, "narrow")
+        n = self.shape[axis]
+        start = start + n if is_count(start, -n) and start < 0 else start
+        if not is_count(start, 0) or not is_count(length, 0) or start + length > n:
+            raise IndexError(f"narrow: start {start!r} and length {length!r} do not fit in dim {dim} of size {n}")
+        return self[(slice(None),) * axis + (slice(start, start + length),)]
+
+    @dim_aliases
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> "Tensor":
+        """Split dim ``dim`` into ``sizes`` (one may be -1): the inverse of ``flatten``."""
+        axis = one_axis(dim, self.ndim, "unflatten")
+        return self.reshape(self.shape[:axis] + tuple(sizes) + self.shape[axis + 1:])
+
+    @dim_aliases
+    def index_select(self, dim: int, index: "Tensor") -> "Tensor":
+        """The slices at the int64 positions ``index`` (1-D) along ``dim``, in that order
+        (repeats allowed: their gradients add up)."""
+        axis = one_axis(dim, self.ndim, "index_select")
+        positions = index.data if isinstance(index, Tensor) else index
+        if not backend.is_backend_array(positions) or positions.ndim > 1 or positions.dtype.kind not in "iu":
+            raise TypeError(f"index_select: index must be a 1-D integer tensor, got {index!r:.60}")
+        return self[(slice(None),) * axis + (Tensor._make(positions.reshape(-1), False, None),)]
+
+    def masked_select(self, mask: "Tensor") -> "Tensor":
+        """The entries where the boolean ``mask`` (broadcast with this tensor) is true, as 1-D."""
+        m = require_tensor(mask, "mask", "masked_select")
+        if m.dtype != backend.bool_:
+            raise TypeError(f"masked_select: mask must be a bool tensor, got dtype {m.dtype}")
+        check_broadcast("masked_select", self.shape, m.shape)
+        shape = backend.np.broadcast_shapes(self.shape, m.shape)
+        return self.expand(shape)[m.expand(shape)]
+
+    @dim_aliases
+    def diff(self, n: int = 1, dim: int = -1) -> "Tensor":
+        """Differences of neighbours along ``dim``, ``n`` times: x[1:] - x[:-1]."""
+        if not is_count(n, 0):
+            raise ValueError(f"diff: n must be an int >= 0, got {n!r}")
+        axis = one_axis(dim, self.ndim, "diff")
+        out = self
+        for _ in range(n):
+            lead = (slice(None),) * axis
+            out = out[lead + (slice(1, None),)] - out[lead + (slice(None, -1),)]
+        return out
+
     @dim_aliases
     def permute(self, *args: Any, dims: Any = None) -> "Tensor":
         """Reorder all dims: ``y = x.permute(2, 0, 1)`` has ``y.shape[i] == x.shape[dims[i]]``.

@@ -137,6 +137,12 @@ def test_boolean_and_index_answers_match_torch(torch):
     (lambda: md.outer(md.zeros(3), [1.0]), TypeError, "outer: argument 1 must be a Tensor, got list"),
     (lambda: md.zeros(2, 3).select(1, 3), IndexError, "select: index 3 is out of range for dim 1 of size 3"),
     (lambda: md.zeros(2, 3).select(0, True), IndexError, "select: index True is out of range"),
+    (lambda: md.zeros(2, 3).narrow(1, 2, 2), IndexError, "narrow: start 2 and length 2 do not fit in dim 1 of size 3"),
+    (lambda: md.zeros(2, 3).movedim((0, 1), 0), ValueError, "movedim: source .* name different numbers of dims"),
+    (lambda: md.zeros(2, 3).index_select(0, md.tensor([0.5])), TypeError, "index_select: index must be a 1-D integer"),
+    (lambda: md.zeros(2, 3).masked_select(md.ones(3)), TypeError, "masked_select: mask must be a bool tensor"),
+    (lambda: md.zeros(2, 3).masked_select(md.ones(2, dtype=md.bool_)), ValueError, "cannot be broadcast"),
+    (lambda: md.zeros(3).diff(n=-1), ValueError, "diff: n must be an int >= 0, got -1"),
 ])
 def test_new_functions_refuse_bad_arguments_clearly(call, error, match):
     with pytest.raises(error, match=match):
@@ -156,3 +162,21 @@ def test_floor_divide_and_remainder_follow_python_and_torch(torch):
         (x // 2).sum().backward()
     with pytest.raises(ZeroDivisionError, match=r"remainder \(%\): integer division by zero"):
         md.tensor([1, 2]) % md.tensor([1, 0])
+
+
+SHAPE_CASES = [
+    ("movedim", lambda th, a: a.movedim(0, -1) if th is None else a.movedim(0, -1)),
+    ("movedim_many", lambda th, a: a.movedim((0, 1), (2, 0))),
+    ("swapaxes", lambda th, a: a.swapaxes(0, 2) * 1.5),
+    ("narrow", lambda th, a: a.narrow(1, -3, 2)),
+    ("unflatten", lambda th, a: a.unflatten(2, (2, 2))),
+    ("index_select", lambda th, a: a.index_select(1, (md if th is None else th).tensor([3, 0, 3]))),
+    ("masked_select", lambda th, a: a.masked_select((md if th is None else th).tensor([True, False, True, True]))),
+    ("diff", lambda th, a: a.diff() + a.diff(n=2, dim=0).sum()),
+]
+
+
+@pytest.mark.parametrize("name, expr", SHAPE_CASES, ids=[c[0] for c in SHAPE_CASES])
+def test_shape_methods_match_torch(torch, name, expr):
+    x = rng.standard_normal((3, 5, 4))
+    check_against_torch(torch, name, [x], lambda a: expr(None, a), lambda th, a: expr(th, a))
