@@ -104,6 +104,7 @@ from .functional import (  # math, ordering, shape and indexing
     mm,
     moveaxis,
     movedim,
+    nan_to_num,
     narrow,
     nonzero,
     norm,
@@ -169,4 +170,4 @@ __all__ = ["backend", "Function", "detect_anomaly", "enable_grad", "is_grad_enab
     "allclose", "bmm", "count_nonzero", "dot", "equal", "expm1", "isclose", "isfinite", "isinf", "isnan", "log10",
     "log1p", "log2", "mm", "nonzero", "numel", "outer", "reciprocal", "rsqrt", "select", "square", "unbind",
     "median", "floor_divide", "remainder", "diff", "index_select", "masked_select", "moveaxis", "movedim", "narrow",
-    "swapaxes", "swapdims", "unflatten"]
+    "swapaxes", "swapdims", "unflatten", "nan_to_num"]

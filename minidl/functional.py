@@ -21,7 +21,7 @@ from ._checks import is_count
 from .ops.activation import ELU, GELU, SELU, Hardtanh, LogSigmoid, MaskedScale, Maxout, SiLU, Softplus, Softsign, Step
 from .ops.arithmetic import Add, FloorDivide, Mul, Pow, Remainder, Sub
 from .ops.conv import Conv2d, conv_padding, output_size, pair
-from .ops.elementwise import Maximum, Minimum, Where
+from .ops.elementwise import Maximum, Minimum
 from .ops.indexing import ConstantPad
 from .ops.linear import LinearFunction
 from .ops.loss import NLL, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy
@@ -33,13 +33,13 @@ from .tensor import (
     apply_binary,
     as_input,
     binary_operands,
-    check_broadcast,
     dim_aliases,
     matrix_product,
     one_axis,
     require_tensor,
     tensors_dtype,
     true_divide,
+    where_values,
 )
 
 
@@ -155,6 +155,11 @@ def rsqrt(input: Any) -> Tensor:
     return as_input(input, "rsqrt").rsqrt()
 
 
+def nan_to_num(input: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+    """NaN, +inf and -inf replaced by finite values (by default 0 and the dtype's extremes)."""
+    return as_input(input, "nan_to_num").nan_to_num(nan, posinf, neginf)
+
+
 def isnan(input: Any) -> Tensor:
     """True where the value is NaN (not differentiable)."""
     return as_input(input, "isnan").isnan()
@@ -250,18 +255,7 @@ def minimum(input: Any, other: Any) -> Tensor:
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """``input`` where ``condition`` is true, else ``other`` (all three broadcast)."""
-    cond = condition.data if isinstance(condition, Tensor) else condition
-    if not backend.is_backend_array(cond):
-        cond = backend.np.asarray(cond)
-    if cond.dtype != backend.bool_:
-        raise TypeError(f"where: condition must be boolean, got dtype {cond.dtype}")
-    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        input = Tensor(input)
-    a, b = binary_operands(input, other, "where")
-    if backend.device_of(cond) != a.device:
-        raise RuntimeError(f"where: condition is on {backend.device_of(cond)} but the values are on {a.device}")
-    check_broadcast("where", cond.shape, a.shape, b.shape)
-    return Where.apply(a, b, cond=cond)
+    return where_values(condition, input, other)
 
 
 # --------------------------------------------------------------------------- reductions

@@ -69,6 +69,7 @@ from .ops.elementwise import (
     Sqrt,
     Tanh,
     ToDevice,
+    Where,
 )
 from .ops.indexing import Flip, Gather, MaskedFill, Repeat, Roll, ScatterAdd, Triangle
 from .ops.numeric import Ceil, Cos, Cumsum, Floor, Norm, Prod, Round, Sign, Sin
@@ -712,6 +713,26 @@ class Tensor:
         return apply_binary(Minimum, self, other, "minimum")
 
     # not differentiable: boolean answers about each value
+    def where(self, condition: Any, other: Any) -> "Tensor":
+        """This tensor where ``condition`` is true, else ``other`` (``md.where(condition, self, other)``)."""
+        return where_values(condition, self, other)
+
+    def nan_to_num(self, nan: builtins.float = 0.0, posinf: builtins.float | None = None,
+                   neginf: builtins.float | None = None) -> "Tensor":
+        """NaN -> ``nan``, +inf -> ``posinf`` and -inf -> ``neginf`` (by default the dtype's
+        largest and smallest finite values, as PyTorch); the gradient passes where a value is
+        kept and is 0 where one was replaced."""
+        if self.dtype.kind != "f":
+            return self.clone()
+        info = backend.np.finfo(self.dtype)
+        high = info.max if posinf is None else posinf
+        low = info.min if neginf is None else neginf
+        data = self.data
+        xp = backend.array_module(data)
+        out = self.where(~xp.isnan(data), nan)
+        out = out.where(~(xp.isinf(data) & (data > 0)), float(high))
+        return out.where(~(xp.isinf(data) & (data < 0)), float(low))
+
     def isnan(self) -> "Tensor":
         """True where the value is NaN."""
         return Tensor._make(backend.array_module(self.data).isnan(self.data), False, None)
@@ -1704,6 +1725,23 @@ def require_tensor(value: Any, name: str, op: str) -> Tensor:
         raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__} "
                         "(make one with md.tensor(data))")
     return value
+
+
+def where_values(condition: Any, input: Any, other: Any) -> Tensor:
+    """``input`` where ``condition`` is true, else ``other`` (all three broadcast): ``md.where``
+    and ``Tensor.where``, once."""
+    cond = condition.data if isinstance(condition, Tensor) else condition
+    if not backend.is_backend_array(cond):
+        cond = backend.np.asarray(cond)
+    if cond.dtype != backend.bool_:
+        raise TypeError(f"where: condition must be boolean, got dtype {cond.dtype}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = Tensor(input)
+    a, b = binary_operands(input, other, "where")
+    if backend.device_of(cond) != a.device:
+        raise RuntimeError(f"where: condition is on {backend.device_of(cond)} but the values are on {a.device}")
+    check_broadcast("where", cond.shape, a.shape, b.shape)
+    return Where.apply(a, b, cond=cond)
 
 
 def check_broadcast(op: str, *shapes: tuple) -> None:

@@ -180,3 +180,20 @@ SHAPE_CASES = [
 def test_shape_methods_match_torch(torch, name, expr):
     x = rng.standard_normal((3, 5, 4))
     check_against_torch(torch, name, [x], lambda a: expr(None, a), lambda th, a: expr(th, a))
+
+
+def test_tensor_where_and_nan_to_num_match_torch(torch):
+    x = np.array([1.5, np.nan, np.inf, -np.inf, -2.0], dtype=np.float32)
+    g = np.array([1.0, 2.0, 3.0, 4.0, 5.0], dtype=np.float32)
+    for kwargs in ({}, {"nan": -1.0, "posinf": 9.0}, {"neginf": -7.0}):
+        ours, theirs = md.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        y, yt = ours.nan_to_num(**kwargs), theirs.nan_to_num(**kwargs)
+        y.backward(g)
+        yt.backward(torch.tensor(g))
+        np.testing.assert_array_equal(y.numpy(), yt.detach().numpy())
+        np.testing.assert_array_equal(ours.grad, theirs.grad.numpy())  # 0 where a value was replaced
+    np.testing.assert_array_equal(md.tensor([3, 4]).nan_to_num().numpy(), [3, 4])
+    np.testing.assert_array_equal(md.nan_to_num(md.tensor(x), nan=2.0).numpy(), torch.tensor(x).nan_to_num(nan=2.0))
+    a, b = rng.standard_normal(4), rng.standard_normal(4)
+    check_against_torch(torch, "Tensor.where", [a, b], lambda p, q: p.where(p > 0, q),
+                        lambda th, p, q: p.where(p > 0, q))
