@@ -22,7 +22,7 @@ maps to 0 instead of dividing by zero.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from minidl import backend
 
@@ -37,6 +37,9 @@ def _nonzero_scale(scale: Any) -> Any:
     """Scales that are (numerically) zero become 1: a constant feature is left unscaled."""
     xp = backend.array_module(scale)
     return xp.where(scale < 10 * np.finfo(backend.float64).eps, 1.0, scale)
+
+
+_Fitted = TypeVar("_Fitted", bound="Transformer")
 
 
 class Transformer:
@@ -85,7 +88,7 @@ class Transformer:
 
     # ------------------------------------------------------------------ API
 
-    def fit(self, X: Any, y: Any = None) -> Transformer:
+    def fit(self: _Fitted, X: Any, y: Any = None) -> _Fitted:
         """Learn the statistics from ``X`` (N, D), the training data. Returns self."""
         a = self._matrix(X, "fit")
         if a.shape[0] == 0:
@@ -183,6 +186,10 @@ class StandardScaler(Transformer):
     """
 
     _state = ("mean_", "var_", "scale_")
+    # the fitted statistics, set by fit() (declared for readers and type checkers)
+    mean_: Any
+    var_: Any
+    scale_: Any
 
     def __init__(self, *, with_mean: bool = True, with_std: bool = True) -> None:
         super().__init__()
@@ -213,6 +220,12 @@ class MinMaxScaler(Transformer):
     """
 
     _state = ("data_min_", "data_max_", "data_range_", "scale_", "min_")
+    # the fitted statistics, set by fit() (declared for readers and type checkers)
+    data_min_: Any
+    data_max_: Any
+    data_range_: Any
+    scale_: Any
+    min_: Any
 
     def __init__(self, feature_range: tuple[float, float] = (0, 1), *, clip: bool = False) -> None:
         super().__init__()
@@ -249,6 +262,11 @@ class MeanNormalizer(Transformer):
     """
 
     _state = ("mean_", "data_min_", "data_max_", "scale_")
+    # the fitted statistics, set by fit() (declared for readers and type checkers)
+    mean_: Any
+    data_min_: Any
+    data_max_: Any
+    scale_: Any
 
     def _fit(self, X: Any) -> dict[str, Any]:
         data_min, data_max = X.min(axis=0), X.max(axis=0)
@@ -297,7 +315,12 @@ class PCA(Transformer):
     """
 
     _state = ("mean_", "components_", "explained_variance_", "explained_variance_ratio_", "singular_values_")
+    # the fitted statistics, set by fit() (declared for readers and type checkers)
+    mean_: Any
     components_: Any
+    explained_variance_: Any
+    explained_variance_ratio_: Any
+    singular_values_: Any
 
     def __init__(self, n_components: float | None = None, *, whiten: bool = False) -> None:
         super().__init__()
@@ -374,6 +397,12 @@ class ZCAWhitening(Transformer):
     """
 
     _state = ("mean_", "eigenvalues_", "components_", "whitening_", "dewhitening_")
+    # the fitted statistics, set by fit() (declared for readers and type checkers)
+    mean_: Any
+    eigenvalues_: Any
+    components_: Any
+    whitening_: Any
+    dewhitening_: Any
 
     def __init__(self, eps: float = 1e-5) -> None:
         super().__init__()
