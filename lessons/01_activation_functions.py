@@ -39,7 +39,7 @@ sys.path.insert(0, str(_root))
 
 import math
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -119,7 +119,7 @@ def activation_gallery(grid: np.ndarray, curves: dict[str, tuple[np.ndarray, np.
     return fig
 
 
-def train(params: list[md.Tensor], forward: Callable[[], md.Tensor], target: md.Tensor, lr: float,
+def train(params: Sequence[md.Tensor], forward: Callable[[], md.Tensor], target: md.Tensor, lr: float,
           steps: int) -> list[float]:
     """Plain SGD on the mean squared error: p <- p - lr dL/dp. Returns the loss curve (NaN-safe)."""
     losses = []
@@ -172,7 +172,8 @@ def dying_relu_section(L: Lesson) -> None:
     target = md.tensor((np.sin(X.numpy() @ rng.standard_normal((D, 1))) * 3).astype(np.float32))
     n_dead_init = 16  # units 0..15 get bias -10: their pre-activation is negative on every sample
 
-    def make(kind: str, bias_shift: float) -> tuple[list[md.Tensor], Callable[[], md.Tensor], Callable[[], md.Tensor]]:
+    def make(kind: str, bias_shift: float) -> tuple[list[nn.Parameter], Callable[[], md.Tensor],
+                                                    Callable[[], md.Tensor]]:
         """First layer (Linear + ReLU / leaky ReLU, or a 2-piece Maxout), He init, the first 16 biases at
         ``bias_shift``; then Linear(H, 1). Returns (parameters, hidden-layer function, network function)."""
         first = nn.Maxout(D, H, pieces=2) if kind == "maxout" else nn.Linear(D, H)
@@ -331,6 +332,7 @@ L.slip("di504", f"leaky ReLU is max({GALLERY_ALPHA}x, x) on the activation galle
 L.section("Sigmoid saturates: s' <= 1/4, and s'(10) = 4.5e-5")
 g64 = np.linspace(-10, 10, 2001)  # float64: 4.5e-5 is resolved exactly
 s, ds = autograd_derivative(md.sigmoid, g64)
+assert isinstance(ds, np.ndarray)  # sigmoid has a backward: f' is an array, not an error text
 formula = s * (1 - s)
 at10 = ds[np.argmin(np.abs(g64 - 10))]
 at_m10 = ds[np.argmin(np.abs(g64 + 10))]
@@ -342,11 +344,12 @@ L.claim("ACT-1", s.min() > 0 and s.max() < 1 and abs(ds.max() - 0.25) < 1e-12 an
 n_in, n_units, batch = 784, 64 if L.quick else 256, 64
 raw = md.tensor(L.rng.integers(0, 256, size=(batch, n_in)).astype(np.float32))
 w = md.randn(n_units, n_in) * (1.0 / math.sqrt(n_in))
-stdz = (raw - raw.mean(axis=0, keepdims=True)) / (raw.numpy().std(axis=0, keepdims=True) + 1e-6)
+stdz = (raw - raw.mean(dim=0, keepdim=True)) / (raw.numpy().std(axis=0, keepdims=True) + 1e-6)
 sat_share = {}
 for label, inp in (("raw pixels 0..255", raw), ("standardised", stdz)):
     z = inp @ w.T
     _, dz = autograd_derivative(md.sigmoid, z.numpy())
+    assert isinstance(dz, np.ndarray)
     sat_share[label] = (float((dz < 1e-3).mean()), float(np.median(dz)))
 L.table("sigmoid_saturation_inputs", ["first-layer input", "share with s'(z) < 1e-3", "median s'(z)"],
         [[k, v[0], v[1]] for k, v in sat_share.items()],
@@ -356,6 +359,7 @@ L.claim("ACT-1", sat_share["raw pixels 0..255"][0] > 0.9 and sat_share["standard
         saturated_raw=sat_share["raw pixels 0..255"][0], saturated_std=sat_share["standardised"][0])
 
 t, dt = autograd_derivative(md.tanh, g64)
+assert isinstance(dt, np.ndarray)  # tanh has a backward as well
 via_sigmoid = 2 * md.sigmoid(md.tensor(2 * g64)).numpy() - 1
 d_at_5 = dt[np.argmin(np.abs(np.abs(g64) - 5))]
 L.claim("ACT-3", np.abs(t - via_sigmoid).max() < 1e-12 and t.min() > -1 and t.max() < 1
@@ -419,11 +423,11 @@ timings = {}
 timed = (("md.sigmoid (minidl op)", lambda: md.sigmoid(big)), ("md.tanh (minidl op)", lambda: md.tanh(big)),
          ("md.relu (minidl op)", lambda: md.relu(big)), ("np.exp alone", lambda: np.exp(big_np)),
          ("np.maximum(x, 0) alone", lambda: np.maximum(big_np, 0)))
-for name, f in timed:
+for name, op in timed:
     runs = []
-    for _ in range(5 if L.quick else 15):
+    for _repeat in range(5 if L.quick else 15):
         t0 = time.perf_counter()
-        f()
+        op()
         runs.append(time.perf_counter() - t0)
     timings[name] = float(np.median(runs)) * 1e3
 relu_ms = timings["md.relu (minidl op)"]

@@ -44,7 +44,7 @@ if _root is None:
 sys.path.insert(0, str(_root))
 
 import math
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -90,7 +90,7 @@ def run_stack(x: md.Tensor, base: Sequence[md.Tensor], setup: Setup, upstream: m
         zs.append(z)
         acts.append(h)
     (h * upstream).sum().backward()
-    stats = {k: [] for k in ("z_std", "a_mean", "a_std", "sat", "g_a", "g_w")}
+    stats: dict[str, list[float]] = {k: [] for k in ("z_std", "a_mean", "a_std", "sat", "g_a", "g_w")}
     for w, z, a in zip(weights, zs, acts):
         av = a.numpy()
         stats["z_std"].append(float(z.numpy().std()))
@@ -128,7 +128,8 @@ def histogram_grid(setups: Sequence[Setup], results: dict[str, dict[str, np.ndar
         ranges[setup.label] = (lo, lim)
     # the row label names the setup on the y axis, so no legend (it would cover tanh's peaks at +-1);
     # a single setup is drawn as 2 x 3 panels, several as one row of 6 panels each
-    kw = dict(title=title, range=ranges, density=True, legend=False, ncols=3 if len(setups) == 1 else LAYERS)
+    kw: dict[str, Any] = dict(title=title, range=ranges, density=True, legend=False,
+                              ncols=3 if len(setups) == 1 else LAYERS)
     if values == "a":
         return viz.plot_activation_histograms(grid, xlabel="activation h = f(z)", **kw)
     return viz.plot_histograms(grid, xlabel="pre-activation z", **kw)

@@ -32,6 +32,7 @@ if _root is None:
 sys.path.insert(0, str(_root))
 
 import math
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -99,7 +100,7 @@ def library_checks(L: Lesson, check: Checks) -> None:
         ("nn.init.kaiming_uniform_(relu): Var = 2/fan_in",
          lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu"), 2 / fan_in, "INIT-10"),
     ]
-    rows = []
+    rows: list[list[Any]] = []
     for label, init, var_formula, claim_id in rules:
         w = md.zeros(fan_out, fan_in)
         out = init(w)
@@ -222,7 +223,7 @@ sweep = []
 for N in (4, 64, 512):
     w = md.randn(samples, N) * sigma_w
     x = md.randn(samples, N) * math.sqrt(var_x)
-    z = (w * x).sum(axis=1) + bias  # z = sum_i w_i x_i + b, b a constant
+    z = (w * x).sum(dim=1) + bias  # z = sum_i w_i x_i + b, b a constant
     est, se = var_and_se(z.numpy())
     formula = N * sigma_w ** 2 * var_x
     check("INIT-4", f"Var(z), N={N}, sigma_w={sigma_w}, Var(x)={var_x}, b={bias}", formula, est, se)

@@ -28,6 +28,8 @@ if _root is None:
     raise RuntimeError(f"run this lesson from inside the minidl repository (no lessons/_lesson.py above {_start})")
 sys.path.insert(0, str(_root))
 
+from typing import Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -46,8 +48,8 @@ def scalar_chain(x: float, ws: list[float], act: str) -> tuple[float, list[float
         zs.append(z.item())
         h = f(z)
     h.backward()
-    z = np.array(zs)
-    fprime = (1 / (1 + np.exp(-z))) * (1 - 1 / (1 + np.exp(-z))) if act == "sigmoid" else 1 - np.tanh(z) ** 2
+    z_np = np.array(zs)
+    fprime = (1 / (1 + np.exp(-z_np))) * (1 - 1 / (1 + np.exp(-z_np))) if act == "sigmoid" else 1 - np.tanh(z_np) ** 2
     return float(xt.grad), list(np.array(ws) * fprime), list(fprime)
 
 
@@ -116,7 +118,7 @@ slope_sig, icpt = np.polyfit(layers, np.log10(grads_sig), 1)
 resid = np.log10(grads_sig) - (slope_sig * layers + icpt)
 r2 = 1 - resid.var() / np.log10(grads_sig).var()
 slope_tanh = np.polyfit(layers, np.log10(grads_tanh), 1)[0]
-rows = [[n, grads_sig[n - 1], 0.25 ** n * float(np.prod(ws[:n])), grads_tanh[n - 1], 1.5 ** n]
+rows: list[list[Any]] = [[n, grads_sig[n - 1], 0.25 ** n * float(np.prod(ws[:n])), grads_tanh[n - 1], 1.5 ** n]
         for n in [1, 2, 5, 10, 15, 20]]
 L.table("scalar_chain", ["layers L", "sigmoid |dh/dx|", "bound prod 0.25 |w_l|", "tanh, w=1.5, x=0: |dh/dx|",
                          "1.5^L"], rows,

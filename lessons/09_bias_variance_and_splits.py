@@ -133,8 +133,8 @@ h_grid = np.linspace(0.0, 10.0, 400)
 # %%
 L.section("1. The line and the squiggle")
 w_line, w_squiggle = fit_poly(few.hours, few.scores, 1), fit_poly(few.hours, few.scores, 9)
-sse_rows = [[name, sse(w, few.hours, few.scores), sse(w, tests.hours, tests.scores)]
-            for name, w in [("straight line (degree 1)", w_line), ("squiggle (degree 9)", w_squiggle)]]
+sse_rows: list[list[Any]] = [[name, sse(w, few.hours, few.scores), sse(w, tests.hours, tests.scores)]
+                             for name, w in [("straight line (degree 1)", w_line), ("squiggle (degree 9)", w_squiggle)]]
 L.table("line_vs_squiggle", ["model", "train SSE", "test SSE"], sse_rows,
         caption="12 training and 12 test students, score noise std 5 (SSE of the noise alone: about 12 x 25 = 300)")
 fig, axes = plt.subplots(1, 2, figsize=(14, 5.2), sharey=True)
@@ -261,7 +261,7 @@ L.section("4. Regimes for a target error")
 eps = 35.0
 big_test = data.make_hours_scores(500, noise=NOISE, seed=L.seed + 3)
 cases = [("line", 1, 20), ("cubic", 3, 20), ("degree 10", 10, 20), ("degree 10, 10x the data", 10, 200)]
-regime_rows = []
+regime_rows: list[list[Any]] = []
 for name, d, n in cases:
     tr_err, te_err = [], []
     for r in range(R):
@@ -565,7 +565,7 @@ L.claim("DATA-10", [r[3] for r in bv_table] == [33, 13, 5] and [r[4] for r in bv
 
 # %%
 L.section("11. Standard error, hold-out and k-fold")
-se_rows = [[f"{n:,}", 100 * math.sqrt(0.9 * 0.1 / n)] for n in (100, 1_000, 10_000)]
+se_rows: list[list[Any]] = [[f"{n:,}", 100 * math.sqrt(0.9 * 0.1 / n)] for n in (100, 1_000, 10_000)]
 L.table("standard_error", ["n", "standard error of 90% (points)"], se_rows)
 z = 0.2 / (math.sqrt(2) * se_rows[-1][1])
 L.note(f"90% against 90.2% on two sets of 10,000: the difference is {z:.2f} standard errors of a difference, "

@@ -120,7 +120,7 @@ runs: dict[str, dict[str, Any]] = {}
 
 md.manual_seed(L.seed)
 Xx, yx = data.make_xor(800, seed=L.seed)
-m = nn.Linear(2, 2)
+m: nn.Module = nn.Linear(2, 2)
 runs["underfit"] = {"title": "Underfitting: flat and high", "run": "linear model on XOR",
                     "h": run(m, optim.SGD(m.parameters(), lr=0.1), loader(Xx[:500], yx[:500]),
                              loader(Xx[500:], yx[500:], 300, shuffle=False), 30)}

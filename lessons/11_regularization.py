@@ -30,7 +30,7 @@ if _root is None:
     raise RuntimeError(f"run this lesson from inside the minidl repository (no lessons/_lesson.py above {_start})")
 sys.path.insert(0, str(_root))
 
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -71,7 +71,7 @@ def ridge_by_gd(X: np.ndarray, y: np.ndarray, lam: float, steps: int) -> np.ndar
     return w.numpy()
 
 
-def mlp(p_drop: float = 0.0, hidden: int = 128) -> nn.Module:
+def mlp(p_drop: float = 0.0, hidden: int = 128) -> nn.Sequential:
     """8 x 8 image -> 64 -> hidden (ReLU) [-> Dropout(p_drop)] -> 10 logits."""
     layers: list[nn.Module] = [nn.Flatten(), nn.Linear(64, hidden), nn.ReLU()]
     if p_drop:
@@ -118,8 +118,9 @@ def seven_segment(digit: int) -> np.ndarray:
     on = {0: "abcdef", 1: "bc", 2: "abged", 3: "abgcd", 4: "fgbc", 5: "afgcd", 6: "afgedc", 7: "abc",
           8: "abcdefg", 9: "abcdfg"}[digit]
     img = np.zeros((7, 5))
-    cells = {"a": (0, slice(1, 4)), "g": (3, slice(1, 4)), "d": (6, slice(1, 4)),
-             "f": (slice(1, 3), 0), "b": (slice(1, 3), 4), "e": (slice(4, 6), 0), "c": (slice(4, 6), 4)}
+    cells: dict[str, tuple[int | slice, int | slice]] = {
+        "a": (0, slice(1, 4)), "g": (3, slice(1, 4)), "d": (6, slice(1, 4)),
+        "f": (slice(1, 3), 0), "b": (slice(1, 3), 4), "e": (slice(4, 6), 0), "c": (slice(4, 6), 4)}
     for s in on:
         img[cells[s]] = 1.0
     return img
@@ -158,9 +159,9 @@ val_err = [mse(P_va, y_va, fits[lam]) for lam in lams]
 lam_best = float(lams[int(np.argmin(val_err))])
 w_best = fits[lam_best]
 norms = np.array([np.linalg.norm(fits[lam]) for lam in lams])
-rows = [["least squares (λ = 0)", 0.0, mse(P_tr, y_tr, w_ls), mse(P_te, y_te, w_ls), np.linalg.norm(w_ls)],
-        ["ridge, λ from validation", lam_best, mse(P_tr, y_tr, w_best), mse(P_te, y_te, w_best),
-         np.linalg.norm(w_best)]]
+rows: list[list[Any]] = [
+    ["least squares (λ = 0)", 0.0, mse(P_tr, y_tr, w_ls), mse(P_te, y_te, w_ls), np.linalg.norm(w_ls)],
+    ["ridge, λ from validation", lam_best, mse(P_tr, y_tr, w_best), mse(P_te, y_te, w_best), np.linalg.norm(w_best)]]
 L.table("polynomial", ["fit", "λ", "train MSE", "test MSE", "‖w‖"], rows,
         caption=f"Degree-{degree} polynomial, 15 training points, noise σ = {noise} (the noise floor is "
                 f"σ² = {noise ** 2:.2g})")
@@ -284,13 +285,13 @@ L.slip("training-tips",
 
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.4))
 ax = axes[0]
-for k, style in (("sgd-penalty", "-"), ("sgd-wd", "--"), ("sgd-by-hand", ":")):
-    ax.plot(np.linalg.norm(traj[k], axis=1), style, lw=2.5, label=k)
+for form, style in (("sgd-penalty", "-"), ("sgd-wd", "--"), ("sgd-by-hand", ":")):
+    ax.plot(np.linalg.norm(traj[form], axis=1), style, lw=2.5, label=form)
 ax.set(xlabel="step", ylabel="‖w‖", title="SGD: penalty, weight_decay and (1 − ηλ)w coincide")
 ax.legend()
 ax = axes[1]
-for k, style in (("adam-penalty", "-"), ("adam-wd", "--"), ("adamw", "-")):
-    ax.plot(np.linalg.norm(traj[k], axis=1), style, lw=2.5, label=k)
+for form, style in (("adam-penalty", "-"), ("adam-wd", "--"), ("adamw", "-")):
+    ax.plot(np.linalg.norm(traj[form], axis=1), style, lw=2.5, label=form)
 ax.set(xlabel="step", ylabel="‖w‖", title="Adam: weight_decay = L2 penalty ≠ AdamW")
 ax.legend()
 for a in axes:
@@ -312,8 +313,8 @@ L.figure(fig, "weight_decay", caption="Weight norm along the trajectories of the
 L.section("3. The digits baseline")
 X, y = data.load_digits(as_images=True)
 X = (X / 16.0).astype(np.float32)
-(Xtr, ytr), _, (Xva, yva), (Xte, yte) = data.train_dev_test_split(X, y, dev=300, test=1297, stratify=True,
-                                                                  seed=L.seed)
+(Xtr, ytr), _train_dev, (Xva, yva), (Xte, yte) = data.train_dev_test_split(X, y, dev=300, test=1297,
+                                                                           stratify=True, seed=L.seed)
 val_set, test_set, train_clean = ([(md.as_tensor(a), md.as_tensor(t))] for a, t in
                                   ((Xva, yva), (Xte, yte), (Xtr, ytr)))
 ce = nn.CrossEntropyLoss()
@@ -329,7 +330,7 @@ def scores(model: nn.Module) -> tuple[float, float, float]:
 def run(seed: int = 0, p_drop: float = 0.0, optimizer: str = "adam", wd: float = 0.0, l1: float = 0.0,
         augment: Callable[[Any], Any] | None = None, epochs: int = EPOCHS, validate: bool = False,
         bootstrap: bool = False,
-        callbacks: tuple[train.Callback, ...] = ()) -> tuple[nn.Module, train.History]:
+        callbacks: tuple[train.Callback, ...] = ()) -> tuple[nn.Sequential, train.History]:
     """Train one digits model; ``l1`` adds l1 * sum |W| over the weight matrices to the loss; the validation
     loss is computed every epoch only when ``validate`` (early stopping needs it; it costs time);
     ``bootstrap`` trains on 200 digits drawn with replacement from the 200 (bagging)."""
@@ -624,7 +625,7 @@ seed_members = [base_model] + [run(seed=k)[0] for k in range(1, MEMBERS)]
 bag_members = [run(seed=100 + k, bootstrap=True)[0] for k in range(MEMBERS)]
 
 
-def ensemble_scores(members: list[nn.Module]) -> dict[str, Any]:
+def ensemble_scores(members: Sequence[nn.Module]) -> dict[str, Any]:
     """Member and ensemble test accuracy and cross-entropy (mean probabilities, and majority vote)."""
     probs = np.stack([train.predict(m, xte_t).softmax(-1).numpy() for m in members])          # (K, N, 10)
     nll = lambda pr: float(-np.mean(np.log(pr[np.arange(len(yte)), yte] + 1e-12)))  # noqa: E731
@@ -661,15 +662,16 @@ L.note(f"The decks promise about 2% extra from an ensemble. Measured here: {MEMB
        f"points over its own (weaker) members, {100 * (bag['acc'] - base[1]):+.1f} against the plain baseline.")
 
 flip = data.RandomHorizontalFlip(p=1.0)
-tta = [lambda t: t, flip]
+tta: list[Callable[[Any], Any]] = [lambda t: t, flip]
 tta_x = data.tta_predict(base_model, xte_t, tta).numpy()
 tta_flipped = data.tta_predict(base_model, flip(xte_t), tta).numpy()
 tta_diff = float(np.max(np.abs(tta_x - tta_flipped)))
 plain_diff = float(np.max(np.abs(train.predict(base_model, xte_t).softmax(-1).numpy()
                                  - train.predict(base_model, flip(xte_t)).softmax(-1).numpy())))
 tta_flip_acc = float(np.mean(tta_x.argmax(1) == yte))
-shifts = [lambda t: t] + [data.RandomAffine(degrees=10, translate=(0.1, 0.1), interpolation="bilinear",
-                                             seed=L.seed + s) for s in range(1, 8)]
+shifts: list[Callable[[Any], Any]] = [lambda t: t] + [
+    data.RandomAffine(degrees=10, translate=(0.1, 0.1), interpolation="bilinear", seed=L.seed + s)
+    for s in range(1, 8)]
 tta_shift_acc = float(np.mean(data.tta_predict(aug_model, xte_t, shifts).numpy().argmax(1) == yte))
 rows_acc.append(["augmentation + TTA (8 RandomAffine copies)", float("nan"), tta_shift_acc, float("nan")])
 L.table("tta", ["prediction", "test accuracy", "max |p(x) − p(flip x)|"],

@@ -62,7 +62,8 @@ class TanhSnapshots(train.Callback):
     the chosen epochs."""
 
     def __init__(self, x: np.ndarray, epochs: set[int]):
-        self.x, self.epochs, self.snaps = x, epochs, {}
+        self.x, self.epochs = x, epochs
+        self.snaps: dict[int, dict[str, np.ndarray]] = {}  # epoch -> layer name -> Tanh outputs
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if epoch in self.epochs:
@@ -306,7 +307,7 @@ L.section("5. Running statistics converge to the data's")
 mu_pop, sd_pop = np.array([2.0, -1.0, 0.5]), np.array([3.0, 0.5, 1.0])
 n_batches = 100 if L.quick else 300
 ema, cum = nn.BatchNorm1d(3, dtype=md.float64), nn.BatchNorm1d(3, momentum=None, dtype=md.float64)
-trace_ema, trace_cum = [], []
+ema_per_batch, cum_per_batch = [], []
 first_ok = True
 for t in range(n_batches):
     xt = mu_pop + sd_pop * L.rng.standard_normal((32, 3))
@@ -316,9 +317,9 @@ for t in range(n_batches):
     if t == 0:  # one update by hand: 0.9 * old + 0.1 * batch (unbiased variance)
         first_ok = (np.allclose(ema.running_mean.numpy(), 0.9 * before[0] + 0.1 * xt.mean(0))
                     and np.allclose(ema.running_var.numpy(), 0.9 * before[1] + 0.1 * xt.var(0, ddof=1)))
-    trace_ema.append(np.r_[ema.running_mean.numpy(), ema.running_var.numpy()])
-    trace_cum.append(np.r_[cum.running_mean.numpy(), cum.running_var.numpy()])
-trace_ema, trace_cum = np.array(trace_ema), np.array(trace_cum)
+    ema_per_batch.append(np.r_[ema.running_mean.numpy(), ema.running_var.numpy()])
+    cum_per_batch.append(np.r_[cum.running_mean.numpy(), cum.running_var.numpy()])
+trace_ema, trace_cum = np.array(ema_per_batch), np.array(cum_per_batch)
 rows = [[f"x{j + 1}", mu_pop[j], trace_ema[-1, j], trace_cum[-1, j], sd_pop[j] ** 2, trace_ema[-1, 3 + j],
          trace_cum[-1, 3 + j]] for j in range(3)]
 L.table("running_stats", ["feature", "data mean", "running mean (momentum 0.1)", "running mean (cumulative)",
@@ -514,6 +515,7 @@ gn1, gnc = nn.GroupNorm(1, C)(x9).numpy(), nn.GroupNorm(C, C)(x9).numpy()
 
 def stats_over(y: np.ndarray, name: str) -> tuple[float, float]:
     """Max |mean| and max |variance - 1| over the groups the method normalises together."""
+    axes: tuple[int, ...]
     if name.startswith("group"):
         y, axes = y.reshape(N, G, C // G, H, W), (2, 3, 4)
     else:

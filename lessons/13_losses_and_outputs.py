@@ -118,13 +118,13 @@ L.section("2. The gradient at a confidently wrong output")
 margins = np.linspace(0, 12, 25)
 g_ce, g_mse, ce_formula_err = [], [], 0.0
 for s in margins:
-    z = np.zeros(10)
-    z[0] = s
-    gce = grad_wrt_logits(z, 1, "ce")
-    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    logits = np.zeros(10)
+    logits[0] = s
+    gce = grad_wrt_logits(logits, 1, "ce")
+    p = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
     ce_formula_err = max(ce_formula_err, float(np.abs(gce - (p - np.eye(10)[1])).max()))
     g_ce.append(float(np.linalg.norm(gce)))
-    g_mse.append(float(np.linalg.norm(grad_wrt_logits(z, 1, "mse"))))
+    g_mse.append(float(np.linalg.norm(grad_wrt_logits(logits, 1, "mse"))))
 rows = [[s, g_ce[i], g_mse[i], g_ce[i] / g_mse[i]] for i, s in enumerate(margins) if s in (0, 2, 4, 6, 8, 10, 12)]
 L.table("gradients_wrong", ["logit margin s", "||dCE/dz||", "||dMSE(softmax)/dz||", "ratio"], rows,
         caption="Gradient norms with respect to the logits, true class 1, logits (s, 0, ..., 0)")
@@ -181,10 +181,10 @@ L.note(f"Row sums over the 10 outputs: softmax {row_soft.min():.6f} to {row_soft
 
 epochs = 5 if L.quick else 12
 hist = {}
-for name, head in (("logits -> CrossEntropyLoss", nn.Identity()), ("softmax -> CrossEntropyLoss (softmax twice)",
+for name, last in (("logits -> CrossEntropyLoss", nn.Identity()), ("softmax -> CrossEntropyLoss (softmax twice)",
                                                                    nn.Softmax(dim=1))):
     md.manual_seed(L.seed + 1)
-    model = nn.Sequential(mlp(64, 10, last_std=0.01), head)
+    model = nn.Sequential(mlp(64, 10, last_std=0.01), last)
     loader = data.DataLoader(data.TensorDataset(Xtr, ytr), batch_size=64, shuffle=True, seed=L.seed)
     hist[name] = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), loader,
                            epochs=epochs, val_loader=[(Xva, yva)], verbose=0)

@@ -68,6 +68,7 @@ class BatchRecorder(train.Callback):
         self._lr = self.run.optimizer.param_groups[0]["lr"]
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        assert self.run.batch is not None  # fit sets (x, y, output) before calling on_train_batch_end
         x, y, out = self.run.batch
         self.loss.append(float((logs or {})["loss"]))
         self.acc.append(float((out.detach().numpy().argmax(axis=1) == y.numpy()).mean()))
@@ -295,7 +296,7 @@ L.claim("OPT-8", diff_hand < 1e-12, "optim.Adam's steps equal the hand computati
 scaled = {"g": ones, "1000 g": 1000 * ones, "per coordinate (1, 1000, 0.001, 50)": np.array([1, 1000, 1e-3, 50.0])}
 adam_diff: dict[float, dict[str, float]] = {}
 for eps in (1e-8, 1e-14):
-    paths = {k: minidl_path(lambda ps, eps=eps: optim.Adam(ps, lr=0.1, eps=eps), theta0, bowl(sc), steps)
+    paths = {k: minidl_path(lambda ps: optim.Adam(ps, lr=0.1, eps=eps), theta0, bowl(sc), steps)
              for k, sc in scaled.items()}
     adam_diff[eps] = {k: float(np.abs(pth - paths["g"]).max()) for k, pth in paths.items()}
     if eps == 1e-8:
@@ -313,9 +314,9 @@ with np.errstate(over="ignore", invalid="ignore"):  # the slide's recursion over
     slide = adam_as_on_the_slide(theta0, bowl_grad(ones), steps, lr=0.1)
 finite = int(np.argmax(~np.isfinite(slide).all(axis=1))) if not np.isfinite(slide).all() else len(slide)
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
+adam_styles: dict[str, dict[str, Any]] = {"g": {"lw": 2}, "1000 g": {"lw": 0, "marker": "o", "ms": 8, "mfc": "none"}}
 for k, pth in adam_paths.items():
-    style = {"g": {"lw": 2}, "1000 g": {"lw": 0, "marker": "o", "ms": 8, "mfc": "none"}}.get(k, {"lw": 0,
-                                                                                          "marker": "."})
+    style = adam_styles.get(k, {"lw": 0, "marker": "."})
     axes[0].plot(pth[:, 0], label=f"Adam, {k}", **style)
 axes[0].axhline(target[0], color="k", ls="--", lw=1, label="optimum")
 axes[0].set(title="Adam: the same trajectory whatever the gradient scale", xlabel="step", ylabel="theta_0")
@@ -402,8 +403,8 @@ acc_net.zero_grad()
 ce(acc_net(xb), yb).backward()
 big = np.array(acc_net[0].weight.grad)
 acc_net.zero_grad()
-for k in range(4):
-    (ce(acc_net(xb[8 * k:8 * k + 8]), yb[8 * k:8 * k + 8]) / 4).backward()
+for j in range(4):
+    (ce(acc_net(xb[8 * j:8 * j + 8]), yb[8 * j:8 * j + 8]) / 4).backward()
 accumulated = np.array(acc_net[0].weight.grad)
 acc_diff = float(np.abs(accumulated - big).max())
 L.table("accumulate", ["what", "value"],
@@ -440,13 +441,13 @@ grids: dict[str, tuple[Callable[[Any, float], optim.Optimizer], list[float]]] = 
 tune_epochs = 2 if L.quick else 3
 tuned, tune_rows = {}, []
 for name, (make, lrs) in grids.items():
-    scores = {lr: train_digits(lambda ps, lr=lr: make(ps, lr), tune_epochs, L.seed)["val_accuracy"][-1] for lr in lrs}
+    scores = {lr: train_digits(lambda ps: make(ps, lr), tune_epochs, L.seed)["val_accuracy"][-1] for lr in lrs}
     tuned[name] = max(scores, key=lambda lr: scores[lr])
     tune_rows.append([name] + [f"{lr:g}: {scores[lr]:.3f}" for lr in lrs] + [tuned[name]])
 L.table("tuning", ["optimizer", "lr 1: dev acc", "lr 2: dev acc", "lr 3: dev acc", "lr 4: dev acc", "chosen lr"],
         tune_rows,
         caption=f"learning-rate grid, dev accuracy after {tune_epochs} epochs")
-races = {name: train_digits(lambda ps, name=name: grids[name][0](ps, tuned[name]), epochs, L.seed)
+races = {name: train_digits(lambda ps: grids[name][0](ps, tuned[name]), epochs, L.seed)
          for name in grids}
 L.table("race", ["optimizer", "lr", "train loss, epoch 1", f"train loss, epoch {epochs}", "best dev accuracy",
                  f"dev accuracy, epoch {epochs}"],

@@ -120,15 +120,16 @@ X = X / 16.0
 L.section("1. LeNet at 32x32: shapes from (W - F + 2P)/S + 1 and 62,006 parameters")
 net = lenet()
 x = md.zeros(2, 3, 32, 32)
-rows, w, shapes_ok = [], 32, True
+rows: list[list[Any]] = []
+w, shapes_ok = 32, True
 formula = {0: (5, 0, 1), 2: (2, 0, 2), 3: (5, 0, 1), 5: (2, 0, 2)}  # layer index -> (F, P, S)
 for i, layer in enumerate(net):
     x = layer(x)
     if i in formula:
-        f, p, s = formula[i]
-        w_new = out_size(w, f, p, s)
+        f, p, stride = formula[i]
+        w_new = out_size(w, f, p, stride)
         shapes_ok &= tuple(x.shape[2:]) == (w_new, w_new)
-        text = f"({w} - {f} + 2*{p})/{s} + 1 = {w_new}"
+        text = f"({w} - {f} + 2*{p})/{stride} + 1 = {w_new}"
         w = w_new
     else:
         text = "-"
@@ -277,7 +278,7 @@ def transfer_model(strategy: str) -> tuple[TransferNet, optim.Optimizer]:
     return model, opt
 
 
-acc = {s: {n: [] for n in sizes} for s in strategies}
+acc: dict[str, dict[int, list[float]]] = {s: {n: [] for n in sizes} for s in strategies}
 frozen_identical, head_shape_ok, optimised = True, True, {}
 for n in sizes:
     for d in range(draws):

@@ -570,7 +570,7 @@ def main(argv: Sequence[str] | None = None, lessons_dir: Path | str = LESSONS_DI
         print(f"error: no lessons (NN_name.py) found in {lessons_dir}", file=sys.stderr)
         return 2
 
-    from tqdm import tqdm
+    from tqdm import tqdm  # type: ignore[import-untyped]  # tqdm ships no type hints; types-tqdm not installed
 
     out = Path(args.out)
     mode = "quick" if args.quick else "full"
