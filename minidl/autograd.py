@@ -506,10 +506,12 @@ class RemovableHandle:
 
 def _run_hooks(hooks: dict, g: Any, root: "Tensor", handed_out: set[int]) -> Any:
     """Call each of a tensor's gradient hooks (``Tensor.register_hook``) with its gradient
-    as a Tensor; a hook that returns a Tensor or array replaces the gradient for the next.
-    The arrays hooks saw count as handed out: ``.grad`` never updates them in place."""
+    as a Tensor (made through ``root``, as ``Function.apply`` makes outputs through its
+    input: autograd does not import tensor); a hook that returns a Tensor or array replaces
+    the gradient for the next. The arrays hooks saw or gave count as handed out: ``.grad``
+    never updates them in place."""
+    handed_out.update((id(g), id(_memory_owner(g))))
     for hook in list(hooks.values()):
-        handed_out.update((id(g), id(_memory_owner(g))))
         result = hook(root._make(g, False, None))
         if result is not None:
             new = getattr(result, "data", result)
@@ -518,7 +520,7 @@ def _run_hooks(hooks: dict, g: Any, root: "Tensor", handed_out: set[int]) -> Any
                                    f"{type(result).__name__} of shape {getattr(new, 'shape', None)}; expected None "
                                    f"or a gradient of shape {g.shape}")
             g = new
-    handed_out.update((id(g), id(_memory_owner(g))))
+            handed_out.update((id(g), id(_memory_owner(g))))
     return g
 
 

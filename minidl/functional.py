@@ -190,8 +190,6 @@ def equal(input: Any, other: Any) -> bool:
     return as_input(input, "equal").equal(other)
 
 
-
-
 def exp(input: Any) -> Tensor:
     """e^x."""
     return as_input(input, "exp").exp()

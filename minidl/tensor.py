@@ -712,7 +712,6 @@ class Tensor:
         """Element-wise min with ``other`` (``md.minimum``)."""
         return apply_binary(Minimum, self, other, "minimum")
 
-    # not differentiable: boolean answers about each value
     def where(self, condition: Any, other: Any) -> "Tensor":
         """This tensor where ``condition`` is true, else ``other`` (``md.where(condition, self, other)``)."""
         return where_values(condition, self, other)
@@ -733,6 +732,7 @@ class Tensor:
         out = out.where(~(xp.isinf(data) & (data > 0)), float(high))
         return out.where(~(xp.isinf(data) & (data < 0)), float(low))
 
+    # not differentiable: boolean answers about each value
     def isnan(self) -> "Tensor":
         """True where the value is NaN."""
         return Tensor._make(backend.array_module(self.data).isnan(self.data), False, None)
@@ -786,6 +786,7 @@ class Tensor:
         return -self
 
     negative = neg
+    multiply, divide, subtract = mul, div, sub
 
     def floor_divide(self, other: Any) -> "Tensor":
         """self // other: floor(self / other); not differentiable (as in PyTorch)."""
@@ -794,7 +795,6 @@ class Tensor:
     def remainder(self, other: Any) -> "Tensor":
         """self % other, with the sign of ``other`` (Python's and PyTorch's rule)."""
         return self % other
-    multiply, divide, subtract = mul, div, sub
 
     def eq(self, other: Any) -> "Tensor":
         """self == other, element-wise (bool)."""
