@@ -335,10 +335,13 @@ def _mlp_entry(minidl: float, numpy: float, torch: float) -> dict:
 def test_mlp_bar_says_which_half_failed_and_when_the_floor_is_slower_than_torch():
     blas_bound = _mlp_entry(1.1, 1.0, 0.9)  # within 1.15x the floor, but the floor is 1.11x torch
     assert blas_bound["met"] is False and blas_bound["ratios"]["numpy/torch"] == pytest.approx(1.0 / 0.9)
-    assert cli._met(blas_bound) == "**no** (NumPy half yes, PyTorch half no)"
+    assert cli._met(blas_bound) == "**no** (NumPy half yes (1.100x), PyTorch half no (1.222x))"
     assert any("the NumPy floor itself takes 1.11x PyTorch's time" in n for n in blas_bound["notes"])
     slow_engine = _mlp_entry(1.3, 1.0, 1.2)  # the floor beats torch; the engine's overhead fails both halves
-    assert cli._met(slow_engine) == "**no** (NumPy half no, PyTorch half no)" and slow_engine["notes"] == []
+    assert cli._met(slow_engine) == "**no** (NumPy half no (1.300x), PyTorch half no (1.083x))"
+    assert slow_engine["notes"] == []
+    floor_only = _mlp_entry(1.154, 1.0, 1.4)  # prints as 1.15x, fails the floor half, beats torch
+    assert cli._met(floor_only) == "**no** (NumPy half no (1.154x), PyTorch half yes (0.824x))"
     met = _mlp_entry(1.0, 0.95, 1.1)
     assert cli._met(met) == "yes" and met["notes"] == []
 
