@@ -1094,6 +1094,12 @@ def cumsum(input: Any, dim: int) -> Tensor:
 
 
 @dim_aliases
+def cumprod(input: Any, dim: int) -> Tensor:
+    """Running product along ``dim``; its gradient is right with zeros in the input."""
+    return as_input(input, "cumprod").cumprod(dim)
+
+
+@dim_aliases
 def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
     """The vector p-norm over ``dim`` (p = 1, 2, "fro", inf or any p >= 1; None: all
     entries). At a zero norm the gradient is 0, as PyTorch's; with p = inf tied maxima

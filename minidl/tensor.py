@@ -72,7 +72,7 @@ from .ops.elementwise import (
     Where,
 )
 from .ops.indexing import Flip, Gather, MaskedFill, Repeat, Roll, ScatterAdd, Triangle
-from .ops.numeric import Ceil, Cos, Cumsum, Floor, Norm, Prod, Round, Sign, Sin
+from .ops.numeric import Ceil, Cos, Cumprod, Cumsum, Floor, Norm, Prod, Round, Sign, Sin
 from .ops.ordering import sort_indices
 from .ops.reduction import LogSoftmax, LogSumExp, Max, Mean, Min, Softmax, Std, Sum, Var, normalize_axes
 from .ops.shape import BasicGetItem, BroadcastTo, GetItem, Reshape, Transpose, is_basic_index
@@ -1194,6 +1194,19 @@ class Tensor:
             shape = tuple(self.shape[i - extra] if n == -1 else n for i, n in enumerate(shape))
         return self.broadcast_to(shape)
 
+    def sum_to_size(self, *size: Any) -> "Tensor":
+        """The sum that undoes broadcasting to this shape: summed over the leading dims that
+        ``size`` lacks, and with keepdim over each dim where ``size`` has 1 and this tensor
+        does not (``x.sum_to_size(1, 4)`` of a (2, 3, 4) tensor sums dims 0 and 1). ``size``
+        must broadcast to this tensor's shape; the gradient is the upstream one broadcast back."""
+        shape = shape_args(size)
+        extra = self.ndim - len(shape)
+        if extra < 0 or any(n not in (1, m) for n, m in zip(shape, self.shape[extra:])):
+            raise ValueError(f"sum_to_size: size {shape} is not expandable to this tensor's shape {self.shape}")
+        out = self.sum(dim=tuple(range(extra))) if extra else self
+        kept = tuple(i for i, n in enumerate(shape) if n == 1 and out.shape[i] != 1)
+        return out.sum(dim=kept, keepdim=True) if kept else out
+
     def matmul(self, other: Any) -> "Tensor":
         """self @ other with NumPy's rules (1-D vectors, batched stacks)."""
         return matrix_product(self, other)
@@ -1241,6 +1254,15 @@ class Tensor:
         if self.ndim == 0:
             return Cumsum.apply(self.reshape(1), axis=0).reshape(())
         return Cumsum.apply(self, axis=axis)
+
+    @dim_aliases
+    def cumprod(self, dim: int) -> "Tensor":
+        """Running product along ``dim``: y_i = x_0 * ... * x_i; the gradient is right with
+        zeros in the input (see ``ops.numeric.Cumprod``)."""
+        axis = one_axis(dim, self.ndim, "cumprod")
+        if self.ndim == 0:
+            return Cumprod.apply(self.reshape(1), axis=0).reshape(())
+        return Cumprod.apply(self, axis=axis)
 
     @dim_aliases
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> "Tensor":

@@ -70,6 +70,34 @@ test_cumsum = T.op_test(
     kwargs=lambda s: one_dim(s).map(lambda d: {"dim": d}),
 )
 
+# cumprod's backward splits each line at its first zero: zeros must be frequent here too
+test_cumprod = T.op_test(
+    lambda x, dim: x.cumprod(dim=dim),
+    lambda x, dim: np.cumprod(x.reshape(1) if x.ndim == 0 else x, axis=dim).reshape(x.shape),
+    elements=with_zeros, kwargs=lambda s: one_dim(s).map(lambda d: {"dim": d}),
+)
+
+
+def test_cumprod_gradient_at_zeros_by_hand():
+    # x = (2, 0, 3, 0, 5): y = (2, 0, 0, 0, 0). With g = 1: dL/dx_0 = y_0 / x_0 = 1 (y_1.. = 0);
+    # dL/dx_1 = sum over i >= 1 of the products leaving x_1 out: 2 + 2*3 + 0 + 0 = 8; then 0, 0, 0.
+    x = md.tensor([2.0, 0.0, 3.0, 0.0, 5.0], dtype=md.float64, requires_grad=True)
+    x.cumprod(0).sum().backward()
+    assert x.grad.tolist() == [1.0, 8.0, 0.0, 0.0, 0.0]
+
+
+def test_sum_to_size_undoes_broadcasting():
+    x = md.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    for size, dims in [((1, 4), (0, 1)), ((3, 1), (0, 2)), ((4,), (0, 1)), ((2, 1, 4), (1,)), ((2, 3, 4), ())]:
+        want = x.numpy().sum(axis=dims, keepdims=True).reshape(size) if dims else x.numpy()
+        assert x.sum_to_size(*size).shape == size and np.allclose(x.sum_to_size(size).numpy(), want)
+    g = rng.standard_normal((3, 1))
+    x.sum_to_size(3, 1).backward(md.tensor(g))
+    np.testing.assert_allclose(x.grad, np.broadcast_to(g, (2, 3, 4)))  # the upstream gradient broadcast back
+    for bad in [(5,), (2, 2, 3, 4), (3, 3)]:
+        with pytest.raises(ValueError, match=r"sum_to_size: size .* is not expandable to this tensor's shape"):
+            x.sum_to_size(bad)
+
 
 def norm_kwargs(shapes):
     ps = st.sampled_from([1, 2, "fro", np.inf, 3])
@@ -463,6 +491,9 @@ CASES = [
     ("prod_zeros", [Z], lambda z: z.prod(dim=1) + md.prod(z, 0, keepdim=True).sum() + z.prod(),
      lambda th, z: z.prod(dim=1) + th.prod(z, 0, keepdim=True).sum() + z.prod()),
     ("cumsum", [A], lambda a: a.cumsum(dim=1) * md.cumsum(a, 0), lambda th, a: a.cumsum(dim=1) * th.cumsum(a, 0)),
+    ("cumprod_zeros", [Z], lambda z: z.cumprod(dim=1) * md.cumprod(z, 0),
+     lambda th, z: z.cumprod(dim=1) * th.cumprod(z, 0)),
+    ("sum_to_size", [A], lambda a: (a * a).sum_to_size(1, 5) * 2, lambda th, a: (a * a).sum_to_size(1, 5) * 2),
     ("norm_p", [A], lambda a: a.norm(p=1, dim=1) + a.norm(dim=0).sum() + a.norm(p=float("inf"), dim=1)
      + md.norm(a, p=3, dim=(0, 1)) + a.norm(p="fro"),
      lambda th, a: a.norm(p=1, dim=1) + a.norm(dim=0).sum() + a.norm(p=float("inf"), dim=1)

@@ -1,5 +1,5 @@
 """Math and statistics a PyTorch student reaches for: sin, cos, the rounding family
-(sign, floor, ceil, round), prod, cumsum and the vector norms.
+(sign, floor, ceil, round), prod, cumsum, cumprod and the vector norms.
 
 The rounding functions are piecewise constant: their derivative is 0 wherever it exists (and
 undefined at the jumps), so their backward returns zeros, as PyTorch's does. They train
@@ -136,6 +136,45 @@ class Cumsum(Function):
     def backward(self, gy: Any) -> tuple:
         xp = backend.array_module(gy)
         return (xp.flip(xp.cumsum(xp.flip(gy, self.axis), axis=self.axis), self.axis),)
+
+
+class Cumprod(Function):
+    """y_i = prod_{j <= i} x_j along ``axis``;  dL/dx_j = sum_{i >= j} g_i prod_{k <= i, k != j} x_k.
+
+    Dividing, prod_{k <= i, k != j} x_k = y_i / x_j, fails at zeros, so backward splits each
+    line along ``axis`` at its first zero z (as ``Prod`` counts zeros):
+
+    * j < z (or no zero): dL/dx_j = (sum_{i >= j} g_i y_i) / x_j; the terms with i >= z are 0
+      anyway, because y_i = 0 there;
+    * j = z: dL/dx_z = sum_{i >= z} g_i y'_i, with y' the cumulative product of x with x_z
+      replaced by 1 (the products that leave x_z out; later zeros still count);
+    * j > z: every product holds x_z = 0, so dL/dx_j = 0.
+    """
+
+    __slots__ = ("axis",)
+
+    def forward(self, x: Any, axis: int) -> Any:
+        self.axis = axis
+        y = backend.array_module(x).cumprod(x, axis=axis, dtype=accumulator_dtype(x.dtype))
+        self.save(x, y)
+        return y
+
+    def _sum_from_end(self, a: Any) -> Any:
+        """s_j = sum_{i >= j} a_i along the axis (cumsum of the reversed array, reversed)."""
+        xp = backend.array_module(a)
+        return xp.flip(xp.cumsum(xp.flip(a, self.axis), axis=self.axis), self.axis)
+
+    def backward(self, gy: Any) -> tuple:
+        x, y = self.saved
+        xp = backend.array_module(x)
+        zero = x == 0
+        zeros_so_far = xp.cumsum(zero, axis=self.axis)  # zeros at or before j
+        before = zeros_so_far == 0  # j < z
+        first = zero & (zeros_so_far == 1)  # j = z
+        one = x.dtype.type(1)
+        y_without_first = xp.cumprod(xp.where(first, one, x), axis=self.axis)
+        gx = xp.where(before, self._sum_from_end(gy * y) / xp.where(before, x, one), x.dtype.type(0))
+        return (xp.where(first, self._sum_from_end(gy * y_without_first), gx),)
 
 
 class Norm(Function):
