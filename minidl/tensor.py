@@ -94,7 +94,10 @@ def dim_aliases(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     ``start_dim``, ``end_dim``), also accepts NumPy's (``axis``, ``keepdims``, ``axes``,
     ``start_axis``, ``end_axis``) as keywords: ``x.sum(axis=1, keepdims=True)`` is
     ``x.sum(dim=1, keepdim=True)``. One argument given under both names is a ``TypeError``.
-    The signature (``help``, ``inspect.signature``) shows PyTorch's names only.
+    The signature (``help``, ``inspect.signature``) shows PyTorch's names only, and so does the
+    static type: the wrapper is typed as ``fn`` itself, which keeps mypy checking every call's
+    keywords (a typo such as ``keepdims`` on a function without it is caught) at the price of
+    mypy not knowing the NumPy aliases. That is a choice: the aliases are a run-time courtesy.
     """
     params = inspect.signature(fn).parameters
     positional = [name for name, p in params.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
