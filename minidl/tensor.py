@@ -96,7 +96,7 @@ def dim_aliases(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     ``x.sum(dim=1, keepdim=True)``. One argument given under both names is a ``TypeError``.
     The signature (``help``, ``inspect.signature``) shows PyTorch's names only, and so does the
     static type: the wrapper is typed as ``fn`` itself, which keeps mypy checking every call's
-    keywords (a typo such as ``keepdims`` on a function without it is caught) at the price of
+    keywords (a typo such as ``kepdim=`` is caught) at the price of
     mypy not knowing the NumPy aliases. That is a choice: the aliases are a run-time courtesy.
     """
     params = inspect.signature(fn).parameters
