@@ -1250,22 +1250,23 @@ class Tensor:
         """Product over ``dim`` (None: all); the gradient is right with zeros in the input."""
         return Prod.apply(self, axis=_dims(dim, self.ndim, "prod"), keepdims=bool(keepdim))
 
+    def _cumulative(self, op: type[Function], dim: int, name: str) -> "Tensor":
+        """``op`` (Cumsum, Cumprod) along ``dim``; a 0-d tensor is its own running sum or product."""
+        axis = one_axis(dim, self.ndim, name)
+        if self.ndim == 0:
+            return op.apply(self.reshape(1), axis=0).reshape(())
+        return op.apply(self, axis=axis)
+
     @dim_aliases
     def cumsum(self, dim: int) -> "Tensor":
         """Running sum along ``dim``: y_i = x_0 + ... + x_i."""
-        axis = one_axis(dim, self.ndim, "cumsum")
-        if self.ndim == 0:
-            return Cumsum.apply(self.reshape(1), axis=0).reshape(())
-        return Cumsum.apply(self, axis=axis)
+        return self._cumulative(Cumsum, dim, "cumsum")
 
     @dim_aliases
     def cumprod(self, dim: int) -> "Tensor":
         """Running product along ``dim``: y_i = x_0 * ... * x_i; the gradient is right with
         zeros in the input (see ``ops.numeric.Cumprod``)."""
-        axis = one_axis(dim, self.ndim, "cumprod")
-        if self.ndim == 0:
-            return Cumprod.apply(self.reshape(1), axis=0).reshape(())
-        return Cumprod.apply(self, axis=axis)
+        return self._cumulative(Cumprod, dim, "cumprod")
 
     @dim_aliases
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> "Tensor":

@@ -123,9 +123,15 @@ class Prod(Function):
         return (expand(gy, x.shape, self.axes, self.keepdims) * local,)
 
 
+def _sum_from_end(a: Any, axis: int) -> Any:
+    """s_j = sum_{i >= j} a_i along ``axis`` (a cumulative sum of the reversed array, reversed)."""
+    xp = backend.array_module(a)
+    return xp.flip(xp.cumsum(xp.flip(a, axis), axis=axis), axis)
+
+
 class Cumsum(Function):
     """y_i = sum_{j <= i} x_j along ``axis``;  dL/dx_j = sum_{i >= j} g_i: the upstream
-    gradient summed from the end (a cumulative sum of the reversed gradient, reversed)."""
+    gradient summed from the end."""
 
     __slots__ = ("axis",)
 
@@ -134,8 +140,7 @@ class Cumsum(Function):
         return backend.array_module(x).cumsum(x, axis=axis, dtype=accumulator_dtype(x.dtype))
 
     def backward(self, gy: Any) -> tuple:
-        xp = backend.array_module(gy)
-        return (xp.flip(xp.cumsum(xp.flip(gy, self.axis), axis=self.axis), self.axis),)
+        return (_sum_from_end(gy, self.axis),)
 
 
 class Cumprod(Function):
@@ -159,11 +164,6 @@ class Cumprod(Function):
         self.save(x, y)
         return y
 
-    def _sum_from_end(self, a: Any) -> Any:
-        """s_j = sum_{i >= j} a_i along the axis (cumsum of the reversed array, reversed)."""
-        xp = backend.array_module(a)
-        return xp.flip(xp.cumsum(xp.flip(a, self.axis), axis=self.axis), self.axis)
-
     def backward(self, gy: Any) -> tuple:
         x, y = self.saved
         xp = backend.array_module(x)
@@ -173,8 +173,8 @@ class Cumprod(Function):
         first = zero & (zeros_so_far == 1)  # j = z
         one = x.dtype.type(1)
         y_without_first = xp.cumprod(xp.where(first, one, x), axis=self.axis)
-        gx = xp.where(before, self._sum_from_end(gy * y) / xp.where(before, x, one), x.dtype.type(0))
-        return (xp.where(first, self._sum_from_end(gy * y_without_first), gx),)
+        gx = xp.where(before, _sum_from_end(gy * y, self.axis) / xp.where(before, x, one), x.dtype.type(0))
+        return (xp.where(first, _sum_from_end(gy * y_without_first, self.axis), gx),)
 
 
 class Norm(Function):
