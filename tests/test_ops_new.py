@@ -64,17 +64,21 @@ test_prod = T.op_test(
     lambda x, dim, keepdim: np.prod(x, axis=np_dims(dim, x.ndim), keepdims=keepdim),
     elements=with_zeros, kwargs=dim_kwargs, max_dims=3,
 )
+def one_dim_kwargs(shapes):
+    return one_dim(shapes).map(lambda d: {"dim": d})
+
+
 test_cumsum = T.op_test(
     lambda x, dim: x.cumsum(dim=dim),
     lambda x, dim: np.cumsum(x.reshape(1) if x.ndim == 0 else x, axis=dim).reshape(x.shape),
-    kwargs=lambda s: one_dim(s).map(lambda d: {"dim": d}),
+    kwargs=one_dim_kwargs,
 )
 
 # cumprod's backward splits each line at its first zero: zeros must be frequent here too
 test_cumprod = T.op_test(
     lambda x, dim: x.cumprod(dim=dim),
     lambda x, dim: np.cumprod(x.reshape(1) if x.ndim == 0 else x, axis=dim).reshape(x.shape),
-    elements=with_zeros, kwargs=lambda s: one_dim(s).map(lambda d: {"dim": d}),
+    elements=with_zeros, kwargs=one_dim_kwargs,
 )
 
 
